@@ -1,0 +1,78 @@
+/*
+ * cli: the secvf command.  Only code in this directory prints to the
+ * terminal or chooses an exit code.
+ */
+#ifndef SECVF_CLI_H
+#define SECVF_CLI_H
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+
+/* Exit codes, documented in secvf(1). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,      /* the command failed */
+	EXIT_USAGE = 2,     /* bad arguments or options */
+	EXIT_NOT_FOUND = 3, /* the named VM, case, bundle or file is absent */
+	EXIT_VERIFY = 4,    /* a check ran and failed: tampering, a broken
+			       chain, a failed baseline check */
+	EXIT_BUSY = 5,      /* locked or in use by another secvf process */
+	EXIT_STATE = 6,     /* the VM is in the wrong state for this */
+	EXIT_MISSING = 7,   /* a required program or facility is absent */
+};
+
+/* Options given before the command; shared by every command. */
+struct cli_global {
+	int json;  /* --json: print data as JSON for scripts */
+	int color; /* colour on stdout (a terminal and NO_COLOR unset) */
+	int tty;   /* stdout is a terminal */
+};
+
+extern struct cli_global cli;
+
+/* A command or subcommand: argv[0] is its own name. */
+struct cli_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+	const char *usage; /* full help text, printed by --help */
+};
+
+/*
+ * Run the subcommand named by argv[1] from the table (ended by a NULL
+ * name), for a command such as "vm" whose help is usage.
+ */
+int cli_dispatch(const char *prefix, const struct cli_cmd *table,
+		 const char *usage, int argc, char **argv);
+
+/* Print "secvf PREFIX: message" and a hint at help; returns EXIT_USAGE. */
+int cli_usage_error(const char *prefix, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Print "secvf: message" on stderr; returns code. */
+int cli_fail(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Print err_msg() as "secvf: what: detail"; returns code. */
+int cli_fail_err(int code, const char *what);
+
+/*
+ * Reset getopt and parse the common per-command options: --json, -h.
+ * Commands call getopt_long themselves; these are helpers for the
+ * options every command shares.
+ */
+void cli_getopt_reset(void);
+
+/* Print a JSON value as one compact line on stdout; steals the ref. */
+void cli_print_json(json_t *value);
+
+/* Colour escape for a severity name, or "" when colour is off. */
+const char *cli_sev_color(const char *severity);
+const char *cli_reset(void);
+const char *cli_bold(void);
+
+/* Command entry points, one per top-level command. */
+int cmd_version(int argc, char **argv);
+
+#endif
