@@ -43,7 +43,11 @@ static const char version_usage[] =
 
 /* The one table of top-level commands. */
 static const struct cli_cmd commands[] = {
+	{"events", cmd_events, "list and follow security events",
+	 cmd_events_usage},
 	{"help", cmd_help, "show the help of a command", help_usage},
+	{"log", cmd_log, "verify the event logs, record an event",
+	 cmd_log_usage},
 	{"version", cmd_version, "print the version", version_usage},
 	{NULL, NULL, NULL, NULL},
 };
