@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define EVLOG_JSON_FLAGS \
 	(JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_ENSURE_ASCII)
@@ -315,8 +316,13 @@ evlog_path_for(int64_t ts_us, char *buf, size_t size)
 {
 	char dir[PATH_BUF];
 	char date[11];
+	struct stat st;
 
-	if (home_subdir(dir, sizeof(dir), "logs") < 0)
+	/* Most calls find logs/ made: one stat instead of a mkdir each. */
+	if (home_path(dir, sizeof(dir), "logs") < 0)
+		return -1;
+	if ((stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) &&
+	    home_subdir(dir, sizeof(dir), "logs") < 0)
 		return -1;
 	time_date(ts_us, date);
 	return path_fmt(buf, size, "%s/security-%s.log", dir, date);
