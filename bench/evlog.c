@@ -23,7 +23,7 @@
 #define PER_WRITER_EVENTS 5000
 #define ROUNDS 3
 
-static char *line;     /* a pre-encoded line with its "\n" */
+static char *line; /* a pre-encoded line with its "\n" */
 static size_t line_len;
 
 static void
@@ -59,8 +59,8 @@ encode_line(void)
 static void
 write_chained(int n)
 {
-	json_t *data = json_pack("{s:s, s:i}", "reason", "virtual-mode",
-				 "len", 60);
+	json_t *data =
+		json_pack("{s:s, s:i}", "reason", "virtual-mode", "len", 60);
 	int i;
 
 	for (i = 0; i < n; i++)

@@ -35,8 +35,8 @@ struct filter {
 	const char *vm;
 	const char *subsystem;
 	enum ev_severity min;
-	int64_t since;		/* microseconds; INT64_MIN for all */
-	char since_day[11];	/* "" for all */
+	int64_t since;	    /* microseconds; INT64_MIN for all */
+	char since_day[11]; /* "" for all */
 };
 
 /* One log being read, with what was skipped in it. */
@@ -217,6 +217,7 @@ catch_interrupts(void)
 static int
 watch_logs(int *ifd)
 {
+	uint32_t mask = IN_MODIFY | IN_CREATE | IN_MOVED_TO;
 	char dir[PATH_BUF];
 
 	if (home_subdir(dir, sizeof(dir), "logs") < 0)
@@ -225,8 +226,7 @@ watch_logs(int *ifd)
 	if (*ifd < 0)
 		return cli_fail(EXIT_MISSING, "cannot use inotify: %s",
 				strerror(errno));
-	if (inotify_add_watch(*ifd, dir,
-			      IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0) {
+	if (inotify_add_watch(*ifd, dir, mask) < 0) {
 		close(*ifd);
 		return cli_fail(EXIT_FAIL, "cannot watch '%s': %s", dir,
 				strerror(errno));

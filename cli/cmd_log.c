@@ -62,20 +62,20 @@ print_verdict(const char *path, const struct evlog_verify_result *res)
 				"last_seq", (json_int_t)res->last_seq, "head",
 				res->head));
 		else
-			cli_print_json(json_pack(
-				"{s:s, s:s, s:I, s:s, s:s}", "file", path,
-				"status", "broken", "line",
-				(json_int_t)res->bad_line, "reason",
-				evlog_status_name(res->status), "detail",
-				res->detail));
+			cli_print_json(
+				json_pack("{s:s, s:s, s:I, s:s, s:s}", "file",
+					  path, "status", "broken", "line",
+					  (json_int_t)res->bad_line, "reason",
+					  evlog_status_name(res->status),
+					  "detail", res->detail));
 		return;
 	}
 	if (res->status == EVLOG_OK)
 		printf("%s: ok (%lld lines)\n", path, (long long)res->lines);
 	else
 		printf("%s: line %lld: %s: %s\n", path,
-		       (long long)res->bad_line,
-		       evlog_status_name(res->status), res->detail);
+		       (long long)res->bad_line, evlog_status_name(res->status),
+		       res->detail);
 }
 
 static void
@@ -168,8 +168,9 @@ check_write_args(struct write_args *a, const char *data)
 	json_error_t jerr;
 
 	if (!a->severity || !a->subsystem || !a->event)
-		return cli_usage_error("log write", "--severity, --subsystem "
-				       "and --event are required");
+		return cli_usage_error(
+			"log write",
+			"--severity, --subsystem and --event are required");
 	if (ev_severity_parse(a->severity, &a->sev) < 0)
 		return cli_usage_error("log write", "bad --severity: %s",
 				       err_msg());
@@ -185,8 +186,9 @@ check_write_args(struct write_args *a, const char *data)
 		return EXIT_OK;
 
 	if (strlen(data) > EVLOG_LINE_MAX)
-		return cli_usage_error("log write", "bad --data: longer than "
-				       "%d bytes", EVLOG_LINE_MAX);
+		return cli_usage_error("log write",
+				       "bad --data: longer than %d bytes",
+				       EVLOG_LINE_MAX);
 	a->data = json_loads(data, JSON_REJECT_DUPLICATES, &jerr);
 	if (!a->data)
 		return cli_usage_error("log write", "bad --data: %s",
@@ -233,9 +235,8 @@ log_write(int argc, char **argv)
 				       argv[optind]);
 
 	rc = check_write_args(&a, data);
-	if (rc == EXIT_OK &&
-	    evlog_append(NULL, a.sev, a.subsystem, a.event, a.vm, a.data,
-			 &w) < 0)
+	if (rc == EXIT_OK && evlog_append(NULL, a.sev, a.subsystem, a.event,
+					  a.vm, a.data, &w) < 0)
 		rc = cli_fail_err(EXIT_FAIL, "cannot record the event");
 	json_decref(a.data);
 	if (rc == EXIT_OK && cli.json)

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define EVLOG_JSON_FLAGS \
+#define EVLOG_JSON_FLAGS                                                       \
 	(JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_ENSURE_ASCII)
 
 static const char *const severity_names[] = {
@@ -24,10 +24,19 @@ static const char *const severity_names[] = {
 };
 
 /* The keys of a line, in their order. */
+/* clang-format off */
 static const char *const line_keys[] = {
-	"ts", "severity", "subsystem", "event", "vm",
-	"host", "seq", "data", "prev",
+	"ts",
+	"severity",
+	"subsystem",
+	"event",
+	"vm",
+	"host",
+	"seq",
+	"data",
+	"prev",
 };
+/* clang-format on */
 
 #define LINE_KEYS (sizeof(line_keys) / sizeof(line_keys[0]))
 
@@ -132,8 +141,8 @@ event_object(const struct evlog_event *ev)
 	bad |= json_object_set_new(obj, "subsystem",
 				   json_string(ev->subsystem));
 	bad |= json_object_set_new(obj, "event", json_string(ev->event));
-	bad |= json_object_set_new(obj, "vm", ev->vm[0] ? json_string(ev->vm)
-							: json_null());
+	bad |= json_object_set_new(
+		obj, "vm", ev->vm[0] ? json_string(ev->vm) : json_null());
 	bad |= json_object_set_new(obj, "host", json_string(ev->host));
 	bad |= json_object_set_new(obj, "seq", json_integer(ev->seq));
 	bad |= json_object_set_new(obj, "data", data);
@@ -206,8 +215,7 @@ static int
 take_field(unsigned i, json_t *v, struct evlog_event *ev)
 {
 	switch (i) {
-	case 0:
-		return take_ts(v, ev);
+	case 0: return take_ts(v, ev);
 	case 1:
 		if (!json_is_string(v))
 			return err_set("\"severity\" is not a string");

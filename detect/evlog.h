@@ -62,8 +62,8 @@ int evlog_check_vm(const char *name);
  * CRITICAL and above, which also go to syslog at LOG_ERR.  0, or -1
  * with err_msg() set.
  */
-int evlog_write(enum ev_severity sev, const char *subsystem,
-		const char *event, const char *vm, json_t *data);
+int evlog_write(enum ev_severity sev, const char *subsystem, const char *event,
+		const char *vm, json_t *data);
 
 /* Where a line went; filled by evlog_append(). */
 struct evlog_written {
@@ -78,9 +78,9 @@ struct evlog_written {
  * went.  The file is created with mode 0600 if absent; a symlink is
  * refused.
  */
-int evlog_append(const char *path, enum ev_severity sev,
-		 const char *subsystem, const char *event, const char *vm,
-		 json_t *data, struct evlog_written *out);
+int evlog_append(const char *path, enum ev_severity sev, const char *subsystem,
+		 const char *event, const char *vm, json_t *data,
+		 struct evlog_written *out);
 
 /* An event as read back from a line; every text field is bounded. */
 struct evlog_event {
@@ -144,7 +144,7 @@ struct evlog_reader {
 	char *buf;	/* read buffer */
 	size_t buf_len; /* bytes held in buf */
 	size_t buf_pos; /* next unread byte in buf */
-	off_t buf_off;  /* file offset of buf[0] */
+	off_t buf_off;	/* file offset of buf[0] */
 	char *line;	/* the current line, NUL-terminated, no "\n" */
 	size_t len;
 	off_t start;	/* file offset of the current line */
@@ -220,9 +220,9 @@ enum evlog_status {
 
 struct evlog_verify_result {
 	enum evlog_status status;
-	int64_t lines;	  /* lines read (all of them when ok) */
-	int64_t bad_line; /* 1-based; 0 when ok */
-	int64_t last_seq; /* seq of the last line when ok */
+	int64_t lines;	       /* lines read (all of them when ok) */
+	int64_t bad_line;      /* 1-based; 0 when ok */
+	int64_t last_seq;      /* seq of the last line when ok */
 	char head[SHA256_HEX]; /* hash of the last line when ok */
 	char detail[256];      /* what was seen, for people */
 };

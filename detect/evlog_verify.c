@@ -18,6 +18,7 @@ struct link {
 	char hash[SHA256_HEX];
 };
 
+/* clang-format off */
 static const char *const status_names[] = {
 	[EVLOG_OK] = "ok",
 	[EVLOG_EDITED] = "edited",
@@ -26,6 +27,7 @@ static const char *const status_names[] = {
 	[EVLOG_TORN] = "torn",
 	[EVLOG_MALFORMED] = "malformed",
 };
+/* clang-format on */
 
 const char *
 evlog_status_name(enum evlog_status status)
@@ -35,14 +37,13 @@ evlog_status_name(enum evlog_status status)
 	return status_names[status];
 }
 
-static void
-broken(struct evlog_verify_result *res, enum evlog_status status,
-       int64_t line, const char *fmt, ...)
+static void broken(struct evlog_verify_result *res, enum evlog_status status,
+		   int64_t line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 static void
-broken(struct evlog_verify_result *res, enum evlog_status status,
-       int64_t line, const char *fmt, ...)
+broken(struct evlog_verify_result *res, enum evlog_status status, int64_t line,
+       const char *fmt, ...)
 {
 	va_list ap;
 
@@ -64,8 +65,7 @@ missing_ahead(struct evlog_reader *r, int64_t lo, int64_t hi,
 	struct evlog_event ev;
 	int i;
 
-	for (i = 0; i < EVLOG_VERIFY_AHEAD && evlog_reader_next(r) == 1;
-	     i++) {
+	for (i = 0; i < EVLOG_VERIFY_AHEAD && evlog_reader_next(r) == 1; i++) {
 		if (r->overlong || evlog_decode(r->line, r->len, &ev) != 0)
 			continue;
 		evlog_event_release(&ev);
@@ -139,8 +139,8 @@ check_line(struct evlog_reader *r, struct link *before,
 	}
 	rc = evlog_decode(r->line, r->len, &ev);
 	if (rc != 0) {
-		broken(res, rc == EVLOG_DECODE_TORN ? EVLOG_TORN
-						     : EVLOG_MALFORMED,
+		broken(res,
+		       rc == EVLOG_DECODE_TORN ? EVLOG_TORN : EVLOG_MALFORMED,
 		       r->lineno, "%s", err_msg());
 		return 1;
 	}

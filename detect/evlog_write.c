@@ -25,9 +25,9 @@
 
 /* What the file's last line gives the next one. */
 struct tail {
-	int64_t seq;		/* seq of the last line; 0 in an empty file */
-	char hash[SHA256_HEX];	/* hash of the last line */
-	int torn;		/* the last line lacks its "\n" */
+	int64_t seq;	       /* seq of the last line; 0 in an empty file */
+	char hash[SHA256_HEX]; /* hash of the last line */
+	int torn;	       /* the last line lacks its "\n" */
 };
 
 static int
@@ -299,9 +299,8 @@ to_syslog(const struct evlog_event *ev, const struct evlog_written *w)
 }
 
 static int
-fill_event(struct evlog_event *ev, enum ev_severity sev,
-	   const char *subsystem, const char *event, const char *vm,
-	   json_t *data)
+fill_event(struct evlog_event *ev, enum ev_severity sev, const char *subsystem,
+	   const char *event, const char *vm, json_t *data)
 {
 	memset(ev, 0, sizeof(*ev));
 	if ((unsigned)sev > EV_EMERGENCY)
@@ -358,9 +357,9 @@ open_for(const char *path, struct evlog_event *ev, char *used, size_t size)
 }
 
 int
-evlog_append(const char *path, enum ev_severity sev,
-	     const char *subsystem, const char *event, const char *vm,
-	     json_t *data, struct evlog_written *out)
+evlog_append(const char *path, enum ev_severity sev, const char *subsystem,
+	     const char *event, const char *vm, json_t *data,
+	     struct evlog_written *out)
 {
 	struct evlog_written local;
 	struct evlog_event ev;

@@ -89,8 +89,8 @@ Test(events_cli, write_takes_data_object)
 	cr_assert(strstr(out, "\"seq\":1"), "%s", out);
 	free(out);
 	cr_assert_eq(th_secvf(&out, NULL, "events", NULL), 0);
-	cr_assert(strstr(out, "note analyst {\"text\":\"looked at it\"}"),
-		  "%s", out);
+	cr_assert(strstr(out, "note analyst {\"text\":\"looked at it\"}"), "%s",
+		  out);
 	free(out);
 }
 
@@ -158,9 +158,9 @@ Test(events_cli, since_filters_by_time_and_file)
 	cr_assert(strstr(out, "new tick"), "%s", out);
 	free(out);
 
-	cr_assert_eq(th_secvf(&out, NULL, "events", "--since", "2099-01-01",
-			      NULL),
-		     0);
+	cr_assert_eq(
+		th_secvf(&out, NULL, "events", "--since", "2099-01-01", NULL),
+		0);
 	cr_assert_str_eq(out, "");
 	free(out);
 }
@@ -177,15 +177,15 @@ Test(events_cli, skips_malformed_lines_with_a_warning)
 	record("INFO", "a", "two", NULL);
 	cr_assert_eq(th_secvf(&out, &err, "events", NULL), 0);
 	cr_assert_eq(count_lines(out), 2, "%s", out);
-	cr_assert(strstr(err, ":2: skipping a line that is not an event"),
-		  "%s", err);
+	cr_assert(strstr(err, ":2: skipping a line that is not an event"), "%s",
+		  err);
 	free(out);
 	free(err);
 }
 
 static void
-expect_usage(const char *needle, const char *a1, const char *a2,
-	     const char *a3, const char *a4)
+expect_usage(const char *needle, const char *a1, const char *a2, const char *a3,
+	     const char *a4)
 {
 	char *err;
 
@@ -202,8 +202,7 @@ Test(events_cli, usage_errors_name_the_problem)
 		     "--min-severity", "LOUD", NULL);
 	expect_usage("bad --since: cannot parse time 'soon'", "events",
 		     "--since", "soon", NULL);
-	expect_usage("bad --subsystem", "events", "--subsystem", "Net/x",
-		     NULL);
+	expect_usage("bad --subsystem", "events", "--subsystem", "Net/x", NULL);
 	expect_usage("unexpected argument 'x'", "events", "x", NULL, NULL);
 
 	cr_assert_eq(th_secvf(NULL, &err, "log", "write", "--severity", "LOUD",
@@ -264,9 +263,9 @@ Test(events_cli, verify_ok_broken_and_missing)
 		  "%s", out);
 	free(out);
 
-	cr_assert_eq(th_secvf(NULL, NULL, "log", "verify", "/nonexistent.log",
-			      NULL),
-		     3);
+	cr_assert_eq(
+		th_secvf(NULL, NULL, "log", "verify", "/nonexistent.log", NULL),
+		3);
 	cr_assert_eq(th_secvf(NULL, NULL, "log", "verify", "/nonexistent.log",
 			      today_log(), NULL),
 		     4);

@@ -13,8 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-TestSuite(evlog, .init = (void (*)(void))th_fresh_home,
-	  .fini = th_remove_home);
+TestSuite(evlog, .init = (void (*)(void))th_fresh_home, .fini = th_remove_home);
 
 #define ZEROS "0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -116,7 +115,8 @@ Test(evlog, encode_decode_round_trip)
 			 "\"event\":\"file.unexpected\",\"vm\":\"lab1\","
 			 "\"host\":\"ws1\",\"seq\":17,"
 			 "\"data\":{\"path\":\"dr\\u00F6pper\\n.sh\"},"
-			 "\"prev\":\"" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			 "\"prev\":\""
+			 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 			 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}");
 
 	cr_assert_eq(evlog_decode(line, len, &out), 0, "%s", err_msg());
@@ -205,8 +205,8 @@ Test(evlog, write_chains_lines_in_private_file)
 	char *text, *nl;
 	struct stat st;
 
-	cr_assert_eq(evlog_write(EV_INFO, "test", "first", NULL, NULL), 0,
-		     "%s", err_msg());
+	cr_assert_eq(evlog_write(EV_INFO, "test", "first", NULL, NULL), 0, "%s",
+		     err_msg());
 	cr_assert_eq(evlog_write(EV_CRITICAL, "test", "second", "lab1", NULL),
 		     0, "%s", err_msg());
 	cr_assert_eq(evlog_path_for(time_now_us(), path, sizeof(path)), 0);
@@ -308,7 +308,8 @@ Test(evlog, concurrent_processes_keep_one_chain)
 		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
 
-	/* A day could turn during the burst: then two files hold it. */
+	/* The burst takes about a second; one crossing midnight would be
+	 * split over two days' files and fail here. */
 	cr_assert_eq(evlog_path_for(time_now_us(), path, sizeof(path)), 0);
 	cr_assert_eq(evlog_verify(path, &res), 0, "%s", err_msg());
 	cr_assert_eq(res.status, EVLOG_OK, "line %lld: %s",
@@ -471,9 +472,9 @@ Test(evlog, append_after_torn_line_does_not_fork_chain)
 	lines[n++] = strdup(torn);
 	join_lines(path, lines, n);
 
-	cr_assert_eq(evlog_append(path, EV_WARNING, "t", "after", NULL, NULL,
-				  &w),
-		     0, "%s", err_msg());
+	cr_assert_eq(
+		evlog_append(path, EV_WARNING, "t", "after", NULL, NULL, &w), 0,
+		"%s", err_msg());
 	cr_assert_eq(w.seq, 5);
 	n = split_lines(path, lines);
 	cr_assert_eq(n, 5);
