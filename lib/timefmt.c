@@ -43,10 +43,15 @@ time_iso(int64_t us, char out[TIME_ISO_LEN])
 {
 	struct tm tm;
 	long frac;
+	int i;
 
 	time_split(us, &tm, &frac);
 	strftime(out, TIME_ISO_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + 19, TIME_ISO_LEN - 19, ".%06ldZ", frac % 1000000);
+	out[19] = '.';
+	for (i = 25; i > 19; i--, frac /= 10)
+		out[i] = (char)('0' + frac % 10);
+	out[26] = 'Z';
+	out[27] = '\0';
 }
 
 void
