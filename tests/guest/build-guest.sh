@@ -57,10 +57,10 @@ resolve() {
 # Use the most recent build when the package lists cannot be read or
 # the packages cannot be fetched (offline, no `apt-get update`).
 fall_back() {
-	[ -f "$cache/last" ] || die "$1"
-	key=$(cat "$cache/last")
-	[ -f "$cache/out/$key/vmlinuz" ] || die "$1"
-	echo "$me: $1; using the cached guest $key" >&2
+	key=$(cat "$cache/last" 2>/dev/null || true)
+	[ -n "$key" ] && [ -f "$cache/out/$key/initrd.gz" ] ||
+		die "$*, and no guest is cached in '$cache'"
+	echo "$me: $*; using the cached guest $key" >&2
 	emit "$cache/out/$key"
 	exit 0
 }
@@ -149,14 +149,15 @@ build() {
 	new=$tmp/out
 	mkdir -p "$new"
 	cp "$x/boot/vmlinuz-$kver" "$new/vmlinuz"
+	find "$root" -exec touch -h -d @0 {} +
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 \
-		--quiet) | gzip -6 >"$new/initrd.gz" ||
+		--quiet) | gzip -6 -n >"$new/initrd.gz" ||
 		die "cannot build the initramfs"
 }
 
 command -v cpio >/dev/null || die "cpio is missing (make deps)"
 command -v apt-get >/dev/null || die "apt-get is missing"
-mkdir -p "$cache/debs" "$cache/out" ||
+mkdir -p "$cache/debs" "$cache/out" 2>/dev/null ||
 	die "cannot create the cache '$cache' (set SECVF_GUEST_CACHE)"
 
 exec 9>"$cache/lock"
@@ -164,7 +165,8 @@ flock 9 || die "cannot lock '$cache/lock'"
 
 if ! resolve; then
 	echo "$me: no package lists; running apt-get update" >&2
-	apt-get update -q >&2 || fall_back "apt-get update failed"
+	apt-get update -q >&2 ||
+		fall_back "apt-get update failed"
 	resolve || fall_back "cannot find linux-image-cloud-amd64 and" \
 		"busybox-static with apt-cache"
 fi
@@ -181,7 +183,8 @@ fi
 echo "$me: building $key" >&2
 if [ ! -f "$kdeb" ] || [ ! -f "$bdeb" ] && ! download; then
 	echo "$me: apt-get download failed; running apt-get update" >&2
-	apt-get update -q >&2 || fall_back "apt-get update failed"
+	apt-get update -q >&2 ||
+		fall_back "apt-get update failed"
 	download || fall_back "cannot download '$KPKG' and" \
 		"'busybox-static' (see apt-get's message above)"
 fi
