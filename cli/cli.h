@@ -74,5 +74,6 @@ const char *cli_bold(void);
 
 /* Command entry points, one per top-level command. */
 int cmd_version(int argc, char **argv);
+int cmd_vm(int argc, char **argv);
 
 #endif

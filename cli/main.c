@@ -36,6 +36,12 @@ static const char help_usage[] =
 	"\n"
 	"Show the help of a command.\n";
 
+static const char vm_usage[] =
+	"usage: secvf vm SUBCOMMAND [ARGS]\n"
+	"\n"
+	"Manage the lab's VMs: create, list, show, delete, snapshot.\n"
+	"Run 'secvf vm --help' for the subcommands.\n";
+
 static const char version_usage[] =
 	"usage: secvf version [--json]\n"
 	"\n"
@@ -45,6 +51,7 @@ static const char version_usage[] =
 static const struct cli_cmd commands[] = {
 	{"help", cmd_help, "show the help of a command", help_usage},
 	{"version", cmd_version, "print the version", version_usage},
+	{"vm", cmd_vm, "manage the lab's VMs", vm_usage},
 	{NULL, NULL, NULL, NULL},
 };
 
