@@ -23,7 +23,9 @@ trap cleanup EXIT INT TERM
 
 now_ns() { date +%s%N; }
 secs() { echo "$1" | awk '{ printf "%.3f", $1 / 1e9 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
+}
 drop_caches() {
 	sync
 	[ -w /proc/sys/vm/drop_caches ] && echo 3 >/proc/sys/vm/drop_caches
@@ -41,8 +43,8 @@ make_bundle() { # HOME
 	disk=$1/Linux/src.bundle/Disk.img
 	i=0
 	while [ $i -lt $chunks ]; do
-		dd if="$work/chunk" of="$disk" bs=1M seek=$((i * 16384 / chunks)) \
-			conv=notrunc status=none
+		dd if="$work/chunk" of="$disk" bs=1M \
+			seek=$((i * 16384 / chunks)) conv=notrunc status=none
 		i=$((i + 1))
 	done
 	sync

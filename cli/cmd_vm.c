@@ -130,16 +130,19 @@ config_json(const struct vm_config *c)
 
 	json_object_set_new(o, "name", json_string(c->name));
 	json_object_set_new(o, "uuid", json_string(c->uuid));
-	json_object_set_new(o, "family", json_string(vm_family_name(c->family)));
+	json_object_set_new(o, "family",
+			    json_string(vm_family_name(c->family)));
 	json_object_set_new(o, "cpus", json_integer(c->cpus));
-	json_object_set_new(o, "memory_mb", json_integer((json_int_t)c->memory_mb));
+	json_object_set_new(o, "memory_mb",
+			    json_integer((json_int_t)c->memory_mb));
 	json_object_set_new(o, "disk_bytes",
 			    json_integer((json_int_t)c->disk_bytes));
 	json_object_set_new(o, "firmware", json_string(c->firmware));
 	json_object_set_new(o, "kernel", json_string(c->kernel));
 	json_object_set_new(o, "initrd", json_string(c->initrd));
 	json_object_set_new(o, "append", json_string(c->append));
-	json_object_set_new(o, "net", json_string(vm_net_mode_name(c->net_mode)));
+	json_object_set_new(o, "net",
+			    json_string(vm_net_mode_name(c->net_mode)));
 	json_object_set_new(o, "network", json_string(c->network));
 	json_object_set_new(o, "mac", json_string(c->mac));
 	json_object_set_new(o, "router", json_boolean(c->router));
@@ -290,8 +293,7 @@ set_text(const char *opt, const char *arg, char *buf, size_t size)
 }
 
 static int
-create_option(int opt, const char *arg, struct vm_config *c,
-	      uint64_t *memory)
+create_option(int opt, const char *arg, struct vm_config *c, uint64_t *memory)
 {
 	switch (opt) {
 	case 'f':
@@ -301,20 +303,22 @@ create_option(int opt, const char *arg, struct vm_config *c,
 	case 'c': return set_cpus(arg, &c->cpus);
 	case 'm': return set_size("--memory", arg, memory);
 	case 'd': return set_size("--disk", arg, &c->disk_bytes);
-	case 'F': return set_file("--firmware", arg, c->firmware,
-				  sizeof(c->firmware));
-	case 'k': return set_file("--kernel", arg, c->kernel,
-				  sizeof(c->kernel));
-	case 'i': return set_file("--initrd", arg, c->initrd,
-				  sizeof(c->initrd));
-	case 'a': return set_text("--append", arg, c->append,
-				  sizeof(c->append));
+	case 'F':
+		return set_file("--firmware", arg, c->firmware,
+				sizeof(c->firmware));
+	case 'k':
+		return set_file("--kernel", arg, c->kernel, sizeof(c->kernel));
+	case 'i':
+		return set_file("--initrd", arg, c->initrd, sizeof(c->initrd));
+	case 'a':
+		return set_text("--append", arg, c->append, sizeof(c->append));
 	case 'n':
 		if (vm_net_mode_parse(arg, &c->net_mode) < 0)
 			break;
 		return EXIT_OK;
-	case 'N': return set_text("--network", arg, c->network,
-				  sizeof(c->network));
+	case 'N':
+		return set_text("--network", arg, c->network,
+				sizeof(c->network));
 	case 'r': c->router = 1; return EXIT_OK;
 	case 's': return add_share(c, arg);
 	case 'u': return add_usb(c, arg);
@@ -385,8 +389,8 @@ vm_create(int argc, char **argv)
 
 	snprintf(c.name, sizeof(c.name), "%s", name);
 	if (memory % (1 << 20))
-		return cli_usage_error("vm create",
-				       "--memory must be a whole number of MiB");
+		return cli_usage_error(
+			"vm create", "--memory must be a whole number of MiB");
 	c.memory_mb = memory >> 20;
 	if (c.memory_mb < VM_MEMORY_MB_MIN || c.memory_mb > VM_MEMORY_MB_MAX)
 		return cli_usage_error("vm create",
@@ -440,10 +444,10 @@ list_row(const struct bundle_entry *e, json_t *arr)
 	if (rc <= 0) {
 		if (arr)
 			json_array_append_new(
-				arr, json_pack("{s:s, s:s, s:s}", "name",
-					       e->name, "family",
-					       vm_family_name(e->family),
-					       "error", err_msg()));
+				arr,
+				json_pack("{s:s, s:s, s:s}", "name", e->name,
+					  "family", vm_family_name(e->family),
+					  "error", err_msg()));
 		else
 			printf("%-20s %-6s %s\n", e->name,
 			       vm_family_name(e->family), err_msg());
@@ -457,8 +461,7 @@ list_row(const struct bundle_entry *e, json_t *arr)
 	size_format(c.disk_bytes, disk, sizeof(disk));
 	printf("%-20s %-6s %4d %10s %10s %s%s%s\n", c.name,
 	       vm_family_name(c.family), c.cpus, mem, disk,
-	       vm_net_mode_name(c.net_mode), *c.network ? ":" : "",
-	       c.network);
+	       vm_net_mode_name(c.net_mode), *c.network ? ":" : "", c.network);
 }
 
 static int
@@ -493,8 +496,7 @@ vm_list(int argc, char **argv)
 /* vm show */
 
 static void
-show_text(const struct vm_config *c, const char *path,
-	  const struct stat *disk)
+show_text(const struct vm_config *c, const char *path, const struct stat *disk)
 {
 	char a[32], b[32];
 	size_t i;
@@ -605,16 +607,15 @@ vm_delete(int argc, char **argv)
 	if (!cli.json)
 		printf("deleted VM '%s'\n", name);
 	else
-		cli_print_json(json_pack("{s:s, s:b}", "deleted", name,
-					 "force", force));
+		cli_print_json(json_pack("{s:s, s:b}", "deleted", name, "force",
+					 force));
 	return EXIT_OK;
 }
 
 /* vm snapshot */
 
 static void
-print_snapshot(const char *name, const char *as,
-	       const struct clone_report *r)
+print_snapshot(const char *name, const char *as, const struct clone_report *r)
 {
 	double secs = (double)r->elapsed_ns / 1e9;
 	json_t *files;
@@ -670,8 +671,8 @@ vm_snapshot(int argc, char **argv)
 	if (!as)
 		return cli_usage_error("vm snapshot", "missing --as NEW");
 	if (path_check_name(as) < 0)
-		return cli_usage_error("vm snapshot", "invalid name for --as: %s",
-				       err_msg());
+		return cli_usage_error("vm snapshot",
+				       "invalid name for --as: %s", err_msg());
 
 	/* A running guest changes its disk under the copy. */
 	if (vm_live(name))

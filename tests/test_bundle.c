@@ -55,17 +55,17 @@ expect_error(const char *from, const char *to, const char *want)
 	const char *msg = parse_with(from, to, "lab1");
 
 	cr_expect(strncmp(msg, "config.plist: ", 14) == 0, "%s", msg);
-	cr_expect(strstr(msg, want), "%s -> %s: got '%s', want '%s'", from,
-		  to, msg, want);
+	cr_expect(strstr(msg, want), "%s -> %s: got '%s', want '%s'", from, to,
+		  msg, want);
 }
 
 Test(bundle, good_fixture_reads_back_every_field)
 {
 	struct vm_config c;
 
-	cr_assert_eq(vm_config_read(th_fixture("config/good.plist"), "lab1",
-				    &c),
-		     0, "%s", err_msg());
+	cr_assert_eq(
+		vm_config_read(th_fixture("config/good.plist"), "lab1", &c), 0,
+		"%s", err_msg());
 	cr_expect_str_eq(c.name, "lab1");
 	cr_expect_str_eq(c.uuid, "74c5b05c-4c73-47c9-a168-bd254e9d9fa7");
 	cr_expect_eq(c.family, VM_LINUX);
@@ -99,8 +99,7 @@ Test(bundle, write_then_read_is_identity)
 	struct vm_config a, b;
 	char path[4096];
 
-	cr_assert_eq(vm_config_read(th_fixture("config/good.plist"), NULL,
-				    &a),
+	cr_assert_eq(vm_config_read(th_fixture("config/good.plist"), NULL, &a),
 		     0, "%s", err_msg());
 	snprintf(a.clone_of, sizeof(a.clone_of), "lab0");
 	snprintf(a.cloned_at, sizeof(a.cloned_at), "2026-12-04T00:00:00Z");
@@ -244,9 +243,16 @@ Test(bundle, sizes_parse)
 		{"2GB", 2ULL << 30},
 		{"100B", 100},
 	};
-	static const char *const bad[] = {"",    "G",   "-1",    "4X",
-					  "4GG", "4 G", "1.5G",  "4Gi",
-					  "0x10", "99999999999999999999",
+	static const char *const bad[] = {"",
+					  "G",
+					  "-1",
+					  "4X",
+					  "4GG",
+					  "4 G",
+					  "1.5G",
+					  "4Gi",
+					  "0x10",
+					  "99999999999999999999",
 					  "17179869184T"};
 	uint64_t n;
 	size_t i;
@@ -303,8 +309,7 @@ Test(bundle, bad_names_refused)
 			     -1, "'%s' accepted", bad[i]);
 		cr_expect(strstr(err_msg(), "invalid VM name"), "%s",
 			  err_msg());
-		cr_expect_eq(bundle_find(bad[i], path, sizeof(path), NULL),
-			     -1);
+		cr_expect_eq(bundle_find(bad[i], path, sizeof(path), NULL), -1);
 		cr_expect_eq(vm_config_init(&c, bad[i]), -1);
 	}
 	memset(longname, 'x', 250);
@@ -343,8 +348,7 @@ Test(bundle, create_makes_every_file)
 
 	cr_assert_eq(vm_config_init(&c, "lab1"), 0);
 	c.disk_bytes = 1ULL << 30;
-	cr_assert_eq(bundle_create(&c, path, sizeof(path)), 0, "%s",
-		     err_msg());
+	cr_assert_eq(bundle_create(&c, path, sizeof(path)), 0, "%s", err_msg());
 	cr_expect(strstr(path, "/Linux/lab1.bundle"), "%s", path);
 
 	cr_expect_eq(mode_of(path, "."), 0700);
@@ -381,8 +385,7 @@ Test(bundle, uefi_nvram_copies_vars_template)
 
 	cr_assert_eq(vm_config_init(&c, "uefi"), 0);
 	cr_assert_eq(path_fmt(c.firmware, sizeof(c.firmware), "%s", fw), 0);
-	cr_assert_eq(bundle_create(&c, path, sizeof(path)), 0, "%s",
-		     err_msg());
+	cr_assert_eq(bundle_create(&c, path, sizeof(path)), 0, "%s", err_msg());
 	cr_expect_eq(th_sh("cmp -s '%s/MY_VARS.fd' '%s/NVRAM'", dir, path), 0);
 	cr_expect_eq(bundle_vars_template("/nonexistent/OVMF_CODE.fd", path,
 					  sizeof(path)),
@@ -480,8 +483,7 @@ Test(bundle, delete_removes_read_only_bundle)
 
 	make_vm("lab1", VM_LINUX);
 	cr_assert_eq(bundle_find("lab1", path, sizeof(path), NULL), 1);
-	cr_assert_eq(th_sh("chmod 0400 '%s'/* && chmod 0500 '%s'", path,
-			   path),
+	cr_assert_eq(th_sh("chmod 0400 '%s'/* && chmod 0500 '%s'", path, path),
 		     0);
 	cr_expect_eq(bundle_delete("lab1"), 1, "%s", err_msg());
 	cr_expect_eq(access(path, F_OK), -1);

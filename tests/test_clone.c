@@ -17,8 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-TestSuite(clone, .init = (void (*)(void))th_fresh_home,
-	  .fini = th_remove_home);
+TestSuite(clone, .init = (void (*)(void))th_fresh_home, .fini = th_remove_home);
 
 /* Make a bundle whose Disk.img holds data at a few offsets. */
 static void
@@ -113,12 +112,12 @@ Test(clone, bundle_clone_is_sealed_and_records_source)
 
 	make_vm_with_data("lab1", 1ULL << 30, src, sizeof(src));
 	cr_assert_eq(th_sh("echo dropped > '%s/dropper.sh'", src), 0);
-	cr_assert_eq(clone_bundle("lab1", "lab1-snap", &r), 1, "%s",
-		     err_msg());
+	cr_assert_eq(clone_bundle("lab1", "lab1-snap", &r), 1, "%s", err_msg());
 
 	cr_expect(strstr(r.path, "/Linux/lab1-snap.bundle"), "%s", r.path);
-	cr_expect_eq(r.nfiles, 4, "Disk.img, NVRAM, MachineIdentifier, "
-				  "dropper.sh");
+	cr_expect_eq(r.nfiles, 4,
+		     "Disk.img, NVRAM, MachineIdentifier, "
+		     "dropper.sh");
 	cr_expect_gt(r.elapsed_ns, 0);
 	for (i = 0; i < r.nfiles; i++)
 		if (!strcmp(r.files[i].name, "Disk.img"))
@@ -138,8 +137,7 @@ Test(clone, bundle_clone_is_sealed_and_records_source)
 		     0);
 
 	cr_assert_eq(bundle_load("lab1", &a, NULL, 0), 1);
-	cr_assert_eq(bundle_load("lab1-snap", &b, NULL, 0), 1, "%s",
-		     err_msg());
+	cr_assert_eq(bundle_load("lab1-snap", &b, NULL, 0), 1, "%s", err_msg());
 	cr_expect_str_eq(b.name, "lab1-snap");
 	cr_expect_str_eq(b.clone_of, "lab1");
 	cr_expect_neq(b.cloned_at[0], '\0');

@@ -15,8 +15,8 @@ create(const char *name)
 {
 	char *err = NULL;
 
-	cr_assert_eq(th_secvf(NULL, &err, "vm", "create", name, "--disk",
-			      "64M", NULL),
+	cr_assert_eq(th_secvf(NULL, &err, "vm", "create", name, "--disk", "64M",
+			      NULL),
 		     0, "%s", err);
 	free(err);
 }
@@ -25,11 +25,11 @@ Test(vm, create_then_list_and_show)
 {
 	char *out, *err;
 
-	cr_assert_eq(th_secvf(&out, &err, "vm", "create", "lab1", "--cpus",
-			      "4", "--memory", "512M", "--disk", "1G",
-			      "--net", "virtual", "--network", "lab",
-			      "--share", "/tmp:ro", "--usb", "usb-tablet",
-			      "--accel", "tcg", NULL),
+	cr_assert_eq(th_secvf(&out, &err, "vm", "create", "lab1", "--cpus", "4",
+			      "--memory", "512M", "--disk", "1G", "--net",
+			      "virtual", "--network", "lab", "--share",
+			      "/tmp:ro", "--usb", "usb-tablet", "--accel",
+			      "tcg", NULL),
 		     0, "%s", err);
 	cr_expect(strstr(out, "created VM 'lab1' (linux, 4 CPUs, 512 MiB "
 			      "memory, 1 GiB disk, virtual)"),
@@ -50,8 +50,7 @@ Test(vm, create_then_list_and_show)
 		  "%s", out);
 	free(out);
 
-	cr_assert_eq(th_secvf(&out, NULL, "--json", "vm", "show", "lab1",
-			      NULL),
+	cr_assert_eq(th_secvf(&out, NULL, "--json", "vm", "show", "lab1", NULL),
 		     0);
 	cr_expect(strstr(out, "\"disk_apparent\":1073741824") &&
 			  strstr(out, "\"cpus\":4") &&
@@ -60,8 +59,7 @@ Test(vm, create_then_list_and_show)
 	free(out);
 
 	cr_assert_eq(th_secvf(&out, NULL, "vm", "list", "--json", NULL), 0);
-	cr_expect(out[0] == '[' && strstr(out, "\"name\":\"lab1\""), "%s",
-		  out);
+	cr_expect(out[0] == '[' && strstr(out, "\"name\":\"lab1\""), "%s", out);
 	free(out);
 }
 
@@ -76,8 +74,7 @@ Test(vm, create_stores_absolute_kernel_paths)
 			      "--kernel", "vmlinuz", "--initrd", "./initrd",
 			      "--append", "console=ttyS0", NULL),
 		     0, "%s", err);
-	cr_expect(strstr(out, "\"kernel\":\"/") &&
-			  strstr(out, "/vmlinuz\"") &&
+	cr_expect(strstr(out, "\"kernel\":\"/") && strstr(out, "/vmlinuz\"") &&
 			  strstr(out, "\"append\":\"console=ttyS0\""),
 		  "%s", out);
 	free(out);
@@ -97,8 +94,8 @@ Test(vm, create_errors)
 
 	create("lab1");
 	cr_expect_eq(th_secvf(NULL, &err, "vm", "create", "lab1", NULL), 1);
-	cr_expect(strstr(err, "secvf: a VM named 'lab1' already exists"),
-		  "%s", err);
+	cr_expect(strstr(err, "secvf: a VM named 'lab1' already exists"), "%s",
+		  err);
 	free(err);
 
 	cr_expect_eq(th_secvf(NULL, &err, "vm", "create", ".x", NULL), 2);
@@ -109,14 +106,14 @@ Test(vm, create_errors)
 	cr_expect_eq(th_secvf(NULL, &err, "vm", "create", NULL), 2);
 	cr_expect(strstr(err, "missing VM name"), "%s", err);
 	free(err);
-	cr_expect_eq(th_secvf(NULL, &err, "vm", "create", "x", "--cpus", "0",
-			      NULL),
-		     2);
+	cr_expect_eq(
+		th_secvf(NULL, &err, "vm", "create", "x", "--cpus", "0", NULL),
+		2);
 	cr_expect(strstr(err, "--cpus must be a number from 1 to 64"), "%s",
 		  err);
 	free(err);
-	cr_expect_eq(th_secvf(NULL, &err, "vm", "create", "x", "--memory",
-			      "4X", NULL),
+	cr_expect_eq(th_secvf(NULL, &err, "vm", "create", "x", "--memory", "4X",
+			      NULL),
 		     2);
 	cr_expect(strstr(err, "invalid size '4X'"), "%s", err);
 	free(err);
@@ -141,8 +138,8 @@ Test(vm, unknown_vm_is_not_found)
 	cr_expect(strstr(err, "secvf: no VM named 'nope'"), "%s", err);
 	free(err);
 	cr_expect_eq(th_secvf(NULL, NULL, "vm", "delete", "nope", NULL), 3);
-	cr_expect_eq(th_secvf(NULL, NULL, "vm", "snapshot", "nope", "--as",
-			      "x", NULL),
+	cr_expect_eq(th_secvf(NULL, NULL, "vm", "snapshot", "nope", "--as", "x",
+			      NULL),
 		     3);
 	cr_expect_eq(th_secvf(NULL, NULL, "vm", "show", "..", NULL), 2);
 }
@@ -171,9 +168,9 @@ Test(vm, snapshot_and_delete)
 			      ".bad", NULL),
 		     2);
 
-	cr_assert_eq(th_secvf(&out, NULL, "--json", "vm", "show", "lab1-s",
-			      NULL),
-		     0);
+	cr_assert_eq(
+		th_secvf(&out, NULL, "--json", "vm", "show", "lab1-s", NULL),
+		0);
 	cr_expect(strstr(out, "\"clone_of\":\"lab1\""), "%s", out);
 	free(out);
 
@@ -181,9 +178,9 @@ Test(vm, snapshot_and_delete)
 	cr_expect_eq(th_secvf(NULL, &err, "vm", "delete", "lab1-s", NULL), 1);
 	cr_expect(strstr(err, "use --force"), "%s", err);
 	free(err);
-	cr_expect_eq(th_secvf(&out, NULL, "vm", "delete", "lab1-s", "--force",
-			      NULL),
-		     0);
+	cr_expect_eq(
+		th_secvf(&out, NULL, "vm", "delete", "lab1-s", "--force", NULL),
+		0);
 	cr_expect(strstr(out, "deleted VM 'lab1-s'"), "%s", out);
 	free(out);
 	cr_expect_eq(th_secvf(&out, NULL, "vm", "delete", "lab1", NULL), 0);
@@ -204,9 +201,9 @@ Test(vm, delete_broken_bundle_needs_force)
 			  strstr(err, "--force"),
 		  "%s", err);
 	free(err);
-	cr_expect_eq(th_secvf(NULL, NULL, "vm", "delete", "lab1", "--force",
-			      NULL),
-		     0);
+	cr_expect_eq(
+		th_secvf(NULL, NULL, "vm", "delete", "lab1", "--force", NULL),
+		0);
 }
 
 /* A process whose command is qemu-system-*, and its pid file. */
@@ -245,13 +242,13 @@ Test(vm, live_vm_is_not_deleted_or_snapshotted)
 	create("lab1");
 	pid = fake_qemu("lab1");
 
-	cr_expect_eq(th_secvf(NULL, &err, "vm", "delete", "lab1", "--force",
-			      NULL),
-		     6);
+	cr_expect_eq(
+		th_secvf(NULL, &err, "vm", "delete", "lab1", "--force", NULL),
+		6);
 	cr_expect(strstr(err, "stop it first with secvf vm stop"), "%s", err);
 	free(err);
-	cr_expect_eq(th_secvf(NULL, &err, "vm", "snapshot", "lab1", "--as",
-			      "s", NULL),
+	cr_expect_eq(th_secvf(NULL, &err, "vm", "snapshot", "lab1", "--as", "s",
+			      NULL),
 		     6);
 	cr_expect(strstr(err, "pause it first"), "%s", err);
 	free(err);
@@ -259,8 +256,8 @@ Test(vm, live_vm_is_not_deleted_or_snapshotted)
 	/* Once the process is gone the pid file is stale: ignored. */
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	cr_expect_eq(th_secvf(NULL, NULL, "vm", "snapshot", "lab1", "--as",
-			      "s", NULL),
+	cr_expect_eq(th_secvf(NULL, NULL, "vm", "snapshot", "lab1", "--as", "s",
+			      NULL),
 		     0);
 	cr_expect_eq(th_secvf(NULL, NULL, "vm", "delete", "lab1", NULL), 0);
 }

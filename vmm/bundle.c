@@ -19,9 +19,8 @@
 int
 bundle_is_known_file(const char *name)
 {
-	static const char *const known[] = {"config.plist", "Disk.img",
-					    "NVRAM", "MachineIdentifier",
-					    NULL};
+	static const char *const known[] = {"config.plist", "Disk.img", "NVRAM",
+					    "MachineIdentifier", NULL};
 	static const char tmp[] = "config.plist.tmp.";
 	const char *const *k;
 	const char *p;
@@ -166,8 +165,7 @@ make_nvram(int dirfd, const char *firmware)
 		rc = bundle_vars_template(firmware, tmpl, sizeof(tmpl));
 		if (rc < 0)
 			return -1;
-		if (rc == 1 &&
-		    file_read_all(tmpl, 64 << 20, &data, &len) < 0)
+		if (rc == 1 && file_read_all(tmpl, 64 << 20, &data, &len) < 0)
 			return -1;
 	}
 	rc = write_new_file(dirfd, "NVRAM", data ? data : "", len);
@@ -185,8 +183,7 @@ make_machine_id(int dirfd, const char *name)
 	if (vm_config_init(&scratch, name) < 0)
 		return -1;
 	snprintf(text, sizeof(text), "%s\n", scratch.uuid);
-	return write_new_file(dirfd, "MachineIdentifier", text,
-			      strlen(text));
+	return write_new_file(dirfd, "MachineIdentifier", text, strlen(text));
 }
 
 static int
@@ -288,8 +285,8 @@ entry_cmp(const void *a, const void *b)
 }
 
 static int
-add_entry(struct bundle_entry **list, size_t *n, size_t *cap,
-	  const char *name, size_t len, enum vm_family f)
+add_entry(struct bundle_entry **list, size_t *n, size_t *cap, const char *name,
+	  size_t len, enum vm_family f)
 {
 	struct bundle_entry *e;
 
@@ -411,8 +408,7 @@ remove_tree(int dirfd, const char *name, int depth)
 		return err_set("'%s' is not a directory", name);
 
 	/* A clone is read-only: make it writable to empty it. */
-	if ((st.st_mode & 0700) != 0700 &&
-	    fchmodat(dirfd, name, 0700, 0) < 0)
+	if ((st.st_mode & 0700) != 0700 && fchmodat(dirfd, name, 0700, 0) < 0)
 		return err_errno("cannot make '%s' writable", name);
 
 	fd = openat(dirfd, name,

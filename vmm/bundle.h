@@ -26,22 +26,22 @@
 #include "lib/path.h"
 #include "lib/timefmt.h"
 
-#define VM_NAME_MAX 256   /* 255 bytes and NUL */
-#define VM_UUID_LEN 37    /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" */
-#define VM_MAC_LEN 18     /* "52:54:00:xx:xx:xx" */
-#define VM_PATH_MAX 1024  /* kernel, initrd, firmware, share paths */
+#define VM_NAME_MAX 256	 /* 255 bytes and NUL */
+#define VM_UUID_LEN 37	 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" */
+#define VM_MAC_LEN 18	 /* "52:54:00:xx:xx:xx" */
+#define VM_PATH_MAX 1024 /* kernel, initrd, firmware, share paths */
 #define VM_APPEND_MAX 1024
-#define VM_TAG_MAX 32     /* a share's mount tag, 31 bytes */
-#define VM_USB_MAX 64     /* one USB device specification */
+#define VM_TAG_MAX 32 /* a share's mount tag, 31 bytes */
+#define VM_USB_MAX 64 /* one USB device specification */
 #define VM_MAX_SHARES 8
 #define VM_MAX_USB 8
 
 #define VM_CPUS_MIN 1
 #define VM_CPUS_MAX 64
 #define VM_MEMORY_MB_MIN 64ULL
-#define VM_MEMORY_MB_MAX (1024ULL * 1024)               /* 1 TiB */
-#define VM_DISK_MIN (1ULL << 20)                         /* 1 MiB */
-#define VM_DISK_MAX (16ULL << 40)                        /* 16 TiB */
+#define VM_MEMORY_MB_MAX (1024ULL * 1024) /* 1 TiB */
+#define VM_DISK_MIN (1ULL << 20)	  /* 1 MiB */
+#define VM_DISK_MAX (16ULL << 40)	  /* 16 TiB */
 
 /* The largest config.plist read; anything bigger is refused. */
 #define VM_CONFIG_MAX (64 * 1024)
@@ -52,9 +52,9 @@ enum vm_family {
 };
 
 enum vm_net_mode {
-	VM_NET_NAT,     /* user-mode NAT to the host's network */
+	VM_NET_NAT,	/* user-mode NAT to the host's network */
 	VM_NET_VIRTUAL, /* only the lab switch, no way out */
-	VM_NET_ROUTER,  /* the lab switch; this VM routes for the lab */
+	VM_NET_ROUTER,	/* the lab switch; this VM routes for the lab */
 	VM_NET_FAKENET, /* the lab switch with simulated internet services */
 };
 
@@ -65,7 +65,7 @@ enum vm_hidden {
 
 struct vm_share {
 	char path[VM_PATH_MAX]; /* absolute host path */
-	char tag[VM_TAG_MAX];   /* mount tag in the guest */
+	char tag[VM_TAG_MAX];	/* mount tag in the guest */
 	int read_only;
 	enum vm_hidden hidden;
 };
@@ -141,8 +141,8 @@ char *vm_config_to_xml(const struct vm_config *c, size_t *len);
 /* Validate c and write it to path atomically, mode 0600. */
 int vm_config_write(const char *path, const struct vm_config *c);
 
-const char *vm_family_name(enum vm_family f);   /* "linux", "macos" */
-const char *vm_family_dir(enum vm_family f);    /* "Linux", "MacOS" */
+const char *vm_family_name(enum vm_family f); /* "linux", "macos" */
+const char *vm_family_dir(enum vm_family f);  /* "Linux", "MacOS" */
 const char *vm_net_mode_name(enum vm_net_mode m);
 const char *vm_hidden_name(enum vm_hidden h);
 
@@ -173,15 +173,13 @@ int bundle_path(const char *name, enum vm_family f, char *buf, size_t size);
  * buf (and *f when not NULL) when found; 0 when there is none ("no VM
  * named 'x'" in err_msg()); -1 on a bad name or another error.
  */
-int bundle_find(const char *name, char *buf, size_t size,
-		enum vm_family *f);
+int bundle_find(const char *name, char *buf, size_t size, enum vm_family *f);
 
 /*
  * Find name and read its config.plist into c; return codes as
  * bundle_find().  buf, when not NULL, receives the bundle path.
  */
-int bundle_load(const char *name, struct vm_config *c, char *buf,
-		size_t size);
+int bundle_load(const char *name, struct vm_config *c, char *buf, size_t size);
 
 /*
  * The UEFI variable-store template that goes with a firmware code

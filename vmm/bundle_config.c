@@ -20,8 +20,7 @@
 
 static const char *const family_names[] = {"linux", "macos"};
 static const char *const family_dirs[] = {"Linux", "MacOS"};
-static const char *const net_names[] = {"nat", "virtual", "router",
-					"fakenet"};
+static const char *const net_names[] = {"nat", "virtual", "router", "fakenet"};
 static const char *const hidden_names[] = {"dotfiles", "none"};
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -431,8 +430,8 @@ int
 vm_config_validate(const struct vm_config *c)
 {
 	if (check_identity(c) < 0 || check_machine(c) < 0 ||
-	    check_boot(c) < 0 || check_network(c) < 0 ||
-	    check_shares(c) < 0 || check_usb(c) < 0)
+	    check_boot(c) < 0 || check_network(c) < 0 || check_shares(c) < 0 ||
+	    check_usb(c) < 0)
 		return -1;
 	return 0;
 }
@@ -505,8 +504,7 @@ get_uint(plist_t dict, const char *key)
 }
 
 static int
-get_bool(plist_t dict, const char *key, const char *label, int *out,
-	 int dflt)
+get_bool(plist_t dict, const char *key, const char *label, int *out, int dflt)
 {
 	plist_t node = plist_dict_get_item(dict, key);
 	uint8_t val = 0;
@@ -595,8 +593,8 @@ read_network(plist_t root, struct vm_config *c)
 						 net_names, NELEM(net_names));
 	if (get_string(net, "lab", "network.lab", c->network,
 		       sizeof(c->network), 0) < 0 ||
-	    get_string(net, "mac", "network.mac", c->mac, sizeof(c->mac),
-		       1) < 0 ||
+	    get_string(net, "mac", "network.mac", c->mac, sizeof(c->mac), 1) <
+		    0 ||
 	    get_bool(net, "router", "network.router", &c->router, 0) < 0)
 		return -1;
 	return 0;
@@ -605,18 +603,18 @@ read_network(plist_t root, struct vm_config *c)
 static int
 read_share(plist_t node, struct vm_share *s)
 {
-	static const char *const keys[] = {"path", "tag", "read_only",
-					   "hidden", NULL};
+	static const char *const keys[] = {"path", "tag", "read_only", "hidden",
+					   NULL};
 
 	if (plist_get_node_type(node) != PLIST_DICT)
 		return err_set("'shares' entries must be dictionaries");
 	if (check_keys(node, "shares", keys) < 0 ||
 	    get_string(node, "path", "shares.path", s->path, sizeof(s->path),
 		       1) < 0 ||
-	    get_string(node, "tag", "shares.tag", s->tag, sizeof(s->tag),
-		       1) < 0 ||
-	    get_bool(node, "read_only", "shares.read_only", &s->read_only,
-		     0) < 0)
+	    get_string(node, "tag", "shares.tag", s->tag, sizeof(s->tag), 1) <
+		    0 ||
+	    get_bool(node, "read_only", "shares.read_only", &s->read_only, 0) <
+		    0)
 		return -1;
 	s->hidden = VM_HIDE_DOTFILES;
 	if (plist_dict_get_item(node, "hidden"))
@@ -641,8 +639,7 @@ read_shares(plist_t root, struct vm_config *c)
 		return err_set("'shares' has more than %d entries",
 			       VM_MAX_SHARES);
 	for (i = 0; i < n; i++)
-		if (read_share(plist_array_get_item(arr, i),
-			       &c->shares[i]) < 0)
+		if (read_share(plist_array_get_item(arr, i), &c->shares[i]) < 0)
 			return -1;
 	c->nshares = n;
 	return 0;
@@ -686,18 +683,17 @@ static int
 read_top(plist_t root, struct vm_config *c)
 {
 	static const char *const keys[] = {
-		"version", "name",    "uuid",  "family",   "cpus",
-		"memory_mb", "disk_bytes", "boot", "network", "shares",
-		"host_channel", "usb", "accel", "created", "clone_of",
-		"cloned_at", NULL};
+		"version",	"name",	      "uuid",  "family",  "cpus",
+		"memory_mb",	"disk_bytes", "boot",  "network", "shares",
+		"host_channel", "usb",	      "accel", "created", "clone_of",
+		"cloned_at",	NULL};
 	uint64_t v;
 
 	if (check_keys(root, "", keys) < 0)
 		return -1;
 	if (get_uint(root, "version") != CONFIG_VERSION)
 		return err_set("'version' must be %d", CONFIG_VERSION);
-	if (get_string(root, "name", "name", c->name, sizeof(c->name), 1) <
-		    0 ||
+	if (get_string(root, "name", "name", c->name, sizeof(c->name), 1) < 0 ||
 	    get_string(root, "uuid", "uuid", c->uuid, sizeof(c->uuid), 1) < 0)
 		return -1;
 	c->family = (enum vm_family)get_enum(root, "family", "family",
@@ -708,8 +704,8 @@ read_top(plist_t root, struct vm_config *c)
 	c->disk_bytes = get_uint(root, "disk_bytes");
 	if (get_bool(root, "host_channel", "host_channel", &c->host_channel,
 		     1) < 0 ||
-	    get_string(root, "accel", "accel", c->accel, sizeof(c->accel),
-		       0) < 0 ||
+	    get_string(root, "accel", "accel", c->accel, sizeof(c->accel), 0) <
+		    0 ||
 	    get_string(root, "created", "created", c->created,
 		       sizeof(c->created), 1) < 0 ||
 	    get_string(root, "clone_of", "clone_of", c->clone_of,
@@ -721,8 +717,7 @@ read_top(plist_t root, struct vm_config *c)
 }
 
 static int
-config_from_plist(plist_t root, const char *expect_name,
-		  struct vm_config *c)
+config_from_plist(plist_t root, const char *expect_name, struct vm_config *c)
 {
 	if (!root || plist_get_node_type(root) != PLIST_DICT)
 		return err_set("not a property list holding a dictionary");
@@ -731,8 +726,8 @@ config_from_plist(plist_t root, const char *expect_name,
 	    read_usb(root, c) < 0 || vm_config_validate(c) < 0)
 		return -1;
 	if (expect_name && strcmp(c->name, expect_name))
-		return err_set("'name' is '%s' but the bundle is '%s'",
-			       c->name, expect_name);
+		return err_set("'name' is '%s' but the bundle is '%s'", c->name,
+			       expect_name);
 	return 0;
 }
 
@@ -760,8 +755,7 @@ vm_config_parse(const char *text, size_t len, const char *expect_name,
 }
 
 int
-vm_config_read(const char *path, const char *expect_name,
-	       struct vm_config *c)
+vm_config_read(const char *path, const char *expect_name, struct vm_config *c)
 {
 	size_t len;
 	char *text;
@@ -823,8 +817,9 @@ shares_plist(const struct vm_config *c)
 		plist_dict_set_item(d, "tag", plist_new_string(s->tag));
 		plist_dict_set_item(d, "read_only",
 				    plist_new_bool(s->read_only != 0));
-		plist_dict_set_item(d, "hidden",
-				    plist_new_string(vm_hidden_name(s->hidden)));
+		plist_dict_set_item(
+			d, "hidden",
+			plist_new_string(vm_hidden_name(s->hidden)));
 		plist_array_append_item(arr, d);
 	}
 	return arr;

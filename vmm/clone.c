@@ -81,8 +81,8 @@ copy_range(int src, int dst, off_t off, off_t len)
 	loff_t in = off, out = off;
 
 	while (len > 0) {
-		ssize_t n = copy_file_range(src, &in, dst, &out, (size_t)len,
-					    0);
+		ssize_t n =
+			copy_file_range(src, &in, dst, &out, (size_t)len, 0);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -207,7 +207,8 @@ clone_one(int srcdir, int dstdir, const char *name, struct clone_report *r)
 	}
 
 	dfd = openat(dstdir, name,
-		     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		     0600);
 	if (dfd < 0) {
 		err_errno("cannot create clone of '%s'", name);
 		goto out;
@@ -286,8 +287,8 @@ clone_prepare(struct clone_job *j)
 	if (path_fmt(file, sizeof(file), "%s/config.plist", j->srcpath) < 0 ||
 	    vm_config_read(file, j->src, &j->cfg) < 0)
 		return err_prefix("cannot clone '%s'", j->src);
-	if (home_path(j->famdir, sizeof(j->famdir), "%s",
-		      vm_family_dir(fam)) < 0 ||
+	if (home_path(j->famdir, sizeof(j->famdir), "%s", vm_family_dir(fam)) <
+		    0 ||
 	    path_fmt(j->tmpname, sizeof(j->tmpname), ".%s.bundle.clone.%ld",
 		     j->dst, (long)getpid()) < 0 ||
 	    path_fmt(j->dstname, sizeof(j->dstname), "%s.bundle", j->dst) < 0)
@@ -341,8 +342,7 @@ static int
 clone_commit(struct clone_job *j)
 {
 	if (fsync(j->tmpfd) < 0 || fchmod(j->tmpfd, 0500) < 0)
-		return err_errno("cannot seal '%s/%s'", j->famdir,
-				 j->tmpname);
+		return err_errno("cannot seal '%s/%s'", j->famdir, j->tmpname);
 	if (renameat2(j->famfd, j->tmpname, j->famfd, j->dstname,
 		      RENAME_NOREPLACE) < 0) {
 		if (errno == EEXIST)

@@ -15,9 +15,9 @@
 #include "vmm/bundle.h"
 
 enum clone_method {
-	CLONE_REFLINK,   /* FICLONE: blocks shared, copy-on-write */
+	CLONE_REFLINK,	 /* FICLONE: blocks shared, copy-on-write */
 	CLONE_CLONEFILE, /* clonefile(2) on macOS */
-	CLONE_COPY,      /* fallback: data copied, holes kept */
+	CLONE_COPY,	 /* fallback: data copied, holes kept */
 };
 
 /* "reflink", "clonefile", "fallback copy" */
@@ -38,7 +38,7 @@ int clone_file(int src_fd, int dst_fd, enum clone_method *method);
 struct clone_file_report {
 	char name[VM_NAME_MAX];
 	enum clone_method method;
-	uint64_t size;      /* apparent size */
+	uint64_t size;	    /* apparent size */
 	uint64_t allocated; /* bytes allocated to the clone's copy */
 };
 
