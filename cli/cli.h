@@ -76,6 +76,7 @@ const char *cli_bold(void);
 int cmd_events(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_vm(int argc, char **argv);
 
 /* Usage texts of the commands that keep them in their own file. */
 extern const char cmd_events_usage[];

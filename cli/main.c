@@ -36,6 +36,12 @@ static const char help_usage[] =
 	"\n"
 	"Show the help of a command.\n";
 
+static const char vm_usage[] =
+	"usage: secvf vm SUBCOMMAND [ARGS]\n"
+	"\n"
+	"Manage the lab's VMs: create, list, show, delete, snapshot.\n"
+	"Run 'secvf vm --help' for the subcommands.\n";
+
 static const char version_usage[] =
 	"usage: secvf version [--json]\n"
 	"\n"
@@ -49,6 +55,7 @@ static const struct cli_cmd commands[] = {
 	{"log", cmd_log, "verify the event logs, record an event",
 	 cmd_log_usage},
 	{"version", cmd_version, "print the version", version_usage},
+	{"vm", cmd_vm, "manage the lab's VMs", vm_usage},
 	{NULL, NULL, NULL, NULL},
 };
 
