@@ -30,4 +30,11 @@ struct det_sink {
 void det_emit(const struct det_sink *sink, enum ev_severity sev,
 	      const char *subsystem, const char *event, json_t *data);
 
+/*
+ * A JSON string for text a guest or a process may control: invalid
+ * UTF-8 bytes and control characters become '?'; NULL becomes null.
+ * A new reference; NULL only when memory is short.
+ */
+json_t *det_str(const char *text);
+
 #endif
