@@ -76,10 +76,9 @@ header_done(struct chanproto_parser *p, int64_t now_us)
 		return violation(p, "unknown message type", now_us);
 	if (len > p->max) {
 		report(&p->sink, p->rl, now_us, NULL, "message.oversized",
-		       json_pack("{s:I,s:I,s:i,s:I}", "length",
-				 (json_int_t)len, "max", (json_int_t)p->max,
-				 "type", type, "offset",
-				 (json_int_t)p->offset));
+		       json_pack("{s:I,s:I,s:i,s:I}", "length", (json_int_t)len,
+				 "max", (json_int_t)p->max, "type", type,
+				 "offset", (json_int_t)p->offset));
 		p->state = CHAN_DROP;
 		return -1;
 	}

@@ -65,19 +65,19 @@ struct chan_msg {
 enum chan_state { CHAN_OK, CHAN_DROP };
 
 struct chanproto_parser {
-	uint32_t max;                  /* largest payload accepted */
+	uint32_t max; /* largest payload accepted */
 	struct det_sink sink;
-	struct ratelimit *rl;          /* borrowed, may be NULL */
+	struct ratelimit *rl; /* borrowed, may be NULL */
 	void (*on_msg)(void *ctx, const struct chan_msg *msg);
 	void *ctx;
 
 	enum chan_state state;
 	uint8_t hdr[CHAN_HDR_LEN];
 	size_t hdr_got;
-	uint8_t *payload;              /* max bytes */
-	uint32_t need, got;            /* payload of the current message */
+	uint8_t *payload;   /* max bytes */
+	uint32_t need, got; /* payload of the current message */
 	int in_payload, seen_hello, seen_bye;
-	uint64_t offset;               /* bytes accepted so far */
+	uint64_t offset; /* bytes accepted so far */
 	uint64_t messages;
 };
 

@@ -7,7 +7,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,35 +24,36 @@ struct key {
 	int64_t min, max;
 };
 
-#define K(name, kind, min, max) \
-	{ #name, kind, offsetof(struct det_config, name), min, max }
 #define SEC 1000000LL
 #define DAY (86400 * SEC)
+#define OFF(field) offsetof(struct det_config, field)
 
+/* clang-format off */
 static const struct key keys[] = {
-	{ "boot_window", V_DURATION, offsetof(struct det_config,
-		boot_window_us), 0, DAY },
-	{ "command_grace", V_DURATION, offsetof(struct det_config,
-		command_grace_us), 0, DAY },
-	{ "panic_window", V_DURATION, offsetof(struct det_config,
-		panic_window_us), 0, 7 * DAY },
-	K(fd_max, V_COUNT, 1, 1 << 30),
-	K(rss_overhead_max, V_SIZE, 1, INT64_MAX / 2),
-	K(threads_max, V_COUNT, 1, 1 << 30),
+	{ "boot_window", V_DURATION, OFF(boot_window_us), 0, DAY },
+	{ "command_grace", V_DURATION, OFF(command_grace_us), 0, DAY },
+	{ "panic_window", V_DURATION, OFF(panic_window_us), 0, 7 * DAY },
+	{ "fd_max", V_COUNT, OFF(fd_max), 1, 1 << 30 },
+	{ "rss_overhead_max", V_SIZE, OFF(rss_overhead_max), 1, INT64_MAX / 2 },
+	{ "threads_max", V_COUNT, OFF(threads_max), 1, 1 << 30 },
 	{ "child_allow", V_LIST, 0, 0, 0 },
-	K(disk_growth_factor, V_COUNT, 1, 1000000),
-	K(disk_growth_min, V_SIZE, 0, INT64_MAX / 2),
-	K(mass_create_per_sec, V_COUNT, 1, 1 << 30),
-	K(share_max_depth, V_COUNT, 1, 4096),
-	K(share_max_entries, V_COUNT, 1, 100000000),
-	{ "correlation_window", V_DURATION, offsetof(struct det_config,
-		correlation_window_us), 1, DAY },
-	{ "ratelimit_interval", V_DURATION, offsetof(struct det_config,
-		ratelimit_interval_us), 0, DAY },
-	K(chan_max_message, V_SIZE, 16, 16 * 1024 * 1024),
-	{ "hook_timeout", V_DURATION, offsetof(struct det_config,
-		hook_timeout_us), 1000, 3600 * SEC },
+	{ "disk_growth_factor", V_COUNT, OFF(disk_growth_factor), 1, 1000000 },
+	{ "disk_growth_min", V_SIZE, OFF(disk_growth_min), 0, INT64_MAX / 2 },
+	{ "mass_create_per_sec", V_COUNT, OFF(mass_create_per_sec), 1,
+	  1 << 30 },
+	{ "share_max_depth", V_COUNT, OFF(share_max_depth), 1, 4096 },
+	{ "share_max_entries", V_COUNT, OFF(share_max_entries), 1,
+	  100000000 },
+	{ "correlation_window", V_DURATION, OFF(correlation_window_us), 1,
+	  DAY },
+	{ "ratelimit_interval", V_DURATION, OFF(ratelimit_interval_us), 0,
+	  DAY },
+	{ "chan_max_message", V_SIZE, OFF(chan_max_message), 16,
+	  16 * 1024 * 1024 },
+	{ "hook_timeout", V_DURATION, OFF(hook_timeout_us), 1000,
+	  3600 * SEC },
 };
+/* clang-format on */
 
 static void
 allow_add(struct det_config *cfg, const char *name)
@@ -187,12 +187,14 @@ parse_list(struct det_config *cfg, char *value, const char *where)
 		item = trim(item);
 		if (!*item || strlen(item) >= DET_NAME_MAX || strchr(item, '/'))
 			return err_set("%s: bad process name '%s' in "
-				       "'child_allow'", where, item);
+				       "'child_allow'",
+				       where, item);
 		if (det_config_child_allowed(cfg, item))
 			continue;
 		if (cfg->n_child_allow == DET_ALLOW_MAX)
-			return err_set("%s: more than %d names in 'child_allow'",
-				       where, DET_ALLOW_MAX);
+			return err_set(
+				"%s: more than %d names in 'child_allow'",
+				where, DET_ALLOW_MAX);
 		allow_add(cfg, item);
 	}
 	return 0;
@@ -227,8 +229,8 @@ set_value(struct det_config *cfg, const struct key *k, char *value,
 		return err_set("%s: bad value '%s' for '%s': expected %s",
 			       where, value, k->name, kind_hint(k->kind));
 	if (v < k->min || v > k->max)
-		return err_set("%s: value '%s' for '%s' is out of range",
-			       where, value, k->name);
+		return err_set("%s: value '%s' for '%s' is out of range", where,
+			       value, k->name);
 	*(int64_t *)((char *)cfg + k->offset) = v;
 	return 0;
 }

@@ -50,18 +50,18 @@ struct det_config {
 	int64_t command_grace_us;
 	int64_t panic_window_us;
 	int64_t fd_max;
-	int64_t rss_overhead_max;   /* bytes */
+	int64_t rss_overhead_max; /* bytes */
 	int64_t threads_max;
 	char child_allow[DET_ALLOW_MAX][DET_NAME_MAX];
 	size_t n_child_allow;
 	int64_t disk_growth_factor;
-	int64_t disk_growth_min;    /* bytes */
+	int64_t disk_growth_min; /* bytes */
 	int64_t mass_create_per_sec;
 	int64_t share_max_depth;
 	int64_t share_max_entries;
 	int64_t correlation_window_us;
 	int64_t ratelimit_interval_us;
-	int64_t chan_max_message;   /* bytes */
+	int64_t chan_max_message; /* bytes */
 	int64_t hook_timeout_us;
 };
 

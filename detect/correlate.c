@@ -18,11 +18,17 @@ correlate_init(struct correlate *c, const struct det_config *cfg,
 const char *
 correlate_layer(const char *subsystem)
 {
-	static const struct { const char *sub, *layer; } map[] = {
-		{ "vm-lifecycle", "hypervisor" }, { "process", "hypervisor" },
-		{ "resource", "hypervisor" }, { "network", "network" },
-		{ "fsevents", "filesystem" }, { "vsock", "ipc" },
-		{ "virtiofs", "ipc" }, { "usb", "ipc" },
+	static const struct {
+		const char *sub, *layer;
+	} map[] = {
+		{"vm-lifecycle", "hypervisor"},
+		{"process", "hypervisor"},
+		{"resource", "hypervisor"},
+		{"network", "network"},
+		{"fsevents", "filesystem"},
+		{"vsock", "ipc"},
+		{"virtiofs", "ipc"},
+		{"usb", "ipc"},
 	};
 	size_t i;
 
@@ -139,20 +145,20 @@ raise_breach(struct correlate *c, const char *vm, int64_t now_us)
 		if (strcmp(e->vm, vm))
 			continue;
 		time_iso(e->ts_us, ts);
-		json_array_append_new(events,
-				      json_pack("{s:s,s:s,s:s,s:s}", "subsystem",
-						e->subsystem, "event", e->event,
-						"ts", ts, "layer", e->layer));
+		json_array_append_new(
+			events, json_pack("{s:s,s:s,s:s,s:s}", "subsystem",
+					  e->subsystem, "event", e->event, "ts",
+					  ts, "layer", e->layer));
 		for (j = 0; j < json_array_size(layers); j++)
-			dup |= !strcmp(json_string_value(json_array_get(
-					       layers, j)),
-				       e->layer);
+			dup |= !strcmp(
+				json_string_value(json_array_get(layers, j)),
+				e->layer);
 		if (!dup)
 			json_array_append_new(layers, json_string(e->layer));
 	}
 	det_emit(&c->sink, EV_EMERGENCY, "containment", "breach-suspected",
-		 json_pack("{s:o,s:o,s:o}", "vm", det_str(vm), "layers",
-			   layers, "events", events));
+		 json_pack("{s:o,s:o,s:o}", "vm", det_str(vm), "layers", layers,
+			   "events", events));
 	(void)now_us;
 }
 
@@ -168,8 +174,7 @@ correlate_feed(struct correlate *c, const char *vm, enum ev_severity sev,
 		return;
 	prune(c, ts_us);
 	remember(c, vm, subsystem, event, layer, ts_us);
-	if (vm_set(c, vm, key, sizeof(key)) < 2 ||
-	    already_raised(c, vm, key))
+	if (vm_set(c, vm, key, sizeof(key)) < 2 || already_raised(c, vm, key))
 		return;
 
 	if (c->n_raised == CORR_RAISED) {

@@ -34,8 +34,8 @@ fsdetect_needs_rescan(const struct fsdetect *fs)
 }
 
 static void
-emit(struct fsdetect *fs, int64_t now_us, const char *key,
-     enum ev_severity sev, const char *event, json_t *data, int rescan)
+emit(struct fsdetect *fs, int64_t now_us, const char *key, enum ev_severity sev,
+     const char *event, json_t *data, int rescan)
 {
 	if (rescan)
 		json_object_set_new(data, "rescan", json_true());
@@ -79,14 +79,23 @@ file_drop(struct fsdetect *fs, struct fs_file *f)
 static json_t *
 mask_names(uint32_t mask)
 {
-	static const struct { uint32_t bit; const char *name; } bits[] = {
-		{ IN_ACCESS, "IN_ACCESS" }, { IN_MODIFY, "IN_MODIFY" },
-		{ IN_ATTRIB, "IN_ATTRIB" }, { IN_CLOSE_WRITE, "IN_CLOSE_WRITE" },
-		{ IN_CLOSE_NOWRITE, "IN_CLOSE_NOWRITE" }, { IN_OPEN, "IN_OPEN" },
-		{ IN_MOVED_FROM, "IN_MOVED_FROM" }, { IN_MOVED_TO, "IN_MOVED_TO" },
-		{ IN_CREATE, "IN_CREATE" }, { IN_DELETE, "IN_DELETE" },
-		{ IN_DELETE_SELF, "IN_DELETE_SELF" },
-		{ IN_MOVE_SELF, "IN_MOVE_SELF" }, { IN_ISDIR, "IN_ISDIR" },
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} bits[] = {
+		{IN_ACCESS, "IN_ACCESS"},
+		{IN_MODIFY, "IN_MODIFY"},
+		{IN_ATTRIB, "IN_ATTRIB"},
+		{IN_CLOSE_WRITE, "IN_CLOSE_WRITE"},
+		{IN_CLOSE_NOWRITE, "IN_CLOSE_NOWRITE"},
+		{IN_OPEN, "IN_OPEN"},
+		{IN_MOVED_FROM, "IN_MOVED_FROM"},
+		{IN_MOVED_TO, "IN_MOVED_TO"},
+		{IN_CREATE, "IN_CREATE"},
+		{IN_DELETE, "IN_DELETE"},
+		{IN_DELETE_SELF, "IN_DELETE_SELF"},
+		{IN_MOVE_SELF, "IN_MOVE_SELF"},
+		{IN_ISDIR, "IN_ISDIR"},
 	};
 	json_t *out = json_array();
 	size_t i;
@@ -99,8 +108,8 @@ mask_names(uint32_t mask)
 
 /* A name secvf does not write is present: report it once. */
 static void
-unexpected(struct fsdetect *fs, const char *name, json_t *data,
-	   int64_t now_us, int rescan)
+unexpected(struct fsdetect *fs, const char *name, json_t *data, int64_t now_us,
+	   int rescan)
 {
 	struct fs_file *f;
 	int added;
@@ -117,8 +126,8 @@ unexpected(struct fsdetect *fs, const char *name, json_t *data,
 }
 
 static void
-deleted(struct fsdetect *fs, const char *name, const char *what,
-	int64_t now_us, int rescan)
+deleted(struct fsdetect *fs, const char *name, const char *what, int64_t now_us,
+	int rescan)
 {
 	emit(fs, now_us, name ? name : "", EV_CRITICAL,
 	     "bundle.deleted-while-running",
@@ -192,8 +201,8 @@ static void
 check_perms(struct fsdetect *fs, struct fs_file *f, const struct fs_stat *st,
 	    int64_t now_us, int rescan)
 {
-	if (f->has_stat && (f->mode != st->mode || f->uid != st->uid ||
-			    f->gid != st->gid))
+	if (f->has_stat &&
+	    (f->mode != st->mode || f->uid != st->uid || f->gid != st->gid))
 		emit(fs, now_us, f->name, EV_WARNING, "permissions.changed",
 		     json_pack("{s:o,s:o,s:o,s:I,s:I,s:I,s:I}", "name",
 			       det_str(f->name), "old_mode", mode_str(f->mode),
@@ -304,14 +313,15 @@ listed(const struct fs_stat *list, size_t n, const char *name)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (list[i].name && !strncmp(list[i].name, name, FS_NAME_MAX - 1))
+		if (list[i].name &&
+		    !strncmp(list[i].name, name, FS_NAME_MAX - 1))
 			return 1;
 	return 0;
 }
 
 void
-fsdetect_feed_rescan(struct fsdetect *fs, const struct fs_stat *list,
-		     size_t n, int64_t now_us)
+fsdetect_feed_rescan(struct fsdetect *fs, const struct fs_stat *list, size_t n,
+		     int64_t now_us)
 {
 	int rescan = fs->awaiting_rescan;
 	size_t i;

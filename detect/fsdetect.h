@@ -47,15 +47,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define FS_FILES 256       /* names remembered */
+#define FS_FILES 256 /* names remembered */
 #define FS_NAME_MAX 256
-#define FS_WARMUP 3        /* disk samples before spikes are judged */
+#define FS_WARMUP 3 /* disk samples before spikes are judged */
 
 /* One inotify record (struct inotify_event without the length). */
 struct fs_event {
 	int wd;
-	uint32_t mask;     /* IN_* from <sys/inotify.h> */
-	const char *name;  /* NULL or "" for the watched directory itself */
+	uint32_t mask;	  /* IN_* from <sys/inotify.h> */
+	const char *name; /* NULL or "" for the watched directory itself */
 };
 
 /* A stat sample of one file of the bundle. */
@@ -64,7 +64,7 @@ struct fs_stat {
 	mode_t mode;
 	uid_t uid;
 	gid_t gid;
-	int64_t blocks;    /* st_blocks, 512-byte units */
+	int64_t blocks; /* st_blocks, 512-byte units */
 	int64_t size;
 	const char *sha256; /* hex content hash, NULL when not hashed */
 };
@@ -91,7 +91,7 @@ struct fsdetect {
 	int awaiting_rescan;
 	struct fs_file files[FS_FILES];
 	size_t n_files;
-	double disk_avg;   /* bytes per second, running average */
+	double disk_avg; /* bytes per second, running average */
 	int disk_rates;
 };
 

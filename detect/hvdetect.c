@@ -60,9 +60,8 @@ any_cmd_recent(const struct hvdetect *hv, int64_t now_us)
 }
 
 static void
-emit(struct hvdetect *hv, int64_t now_us, const char *key,
-     enum ev_severity sev, const char *subsystem, const char *event,
-     json_t *data)
+emit(struct hvdetect *hv, int64_t now_us, const char *key, enum ev_severity sev,
+     const char *subsystem, const char *event, json_t *data)
 {
 	ratelimit_emit(&hv->rl, &hv->sink, now_us, key, sev, subsystem, event,
 		       data);
@@ -98,8 +97,7 @@ on_stop(struct hvdetect *hv, int64_t now_us)
 static void
 on_shutdown(struct hvdetect *hv, const json_t *data, int64_t now_us)
 {
-	const char *reason = json_string_value(json_object_get(data,
-							       "reason"));
+	const char *reason = json_string_value(json_object_get(data, "reason"));
 	json_t *guest = json_object_get(data, "guest");
 
 	snprintf(hv->last_reason, sizeof(hv->last_reason), "%s",
@@ -116,8 +114,7 @@ on_shutdown(struct hvdetect *hv, const json_t *data, int64_t now_us)
 		return;
 	if (reason && !strcmp(reason, "guest-panic"))
 		return; /* reported as guest-panic */
-	emit(hv, now_us, hv->last_reason, EV_WARNING, SUB_VM,
-	     "unexpected-stop",
+	emit(hv, now_us, hv->last_reason, EV_WARNING, SUB_VM, "unexpected-stop",
 	     json_pack("{s:s,s:o,s:O}", "qmp_event", "SHUTDOWN", "reason",
 		       det_str(hv->last_reason), "guest",
 		       guest ? guest : json_null()));
@@ -187,12 +184,12 @@ panic_occurred(struct hvdetect *hv, const char *source, const char *sig,
 		json_decref(data);
 		return;
 	}
-	hv->last_panic_critical = merged ? hv->last_panic_critical || critical
-					 : critical;
+	hv->last_panic_critical =
+		merged ? hv->last_panic_critical || critical : critical;
 
 	json_object_set_new(data, "source", json_string(source));
-	json_object_set_new(data, "signature", *sig ? det_str(sig)
-						     : json_null());
+	json_object_set_new(data, "signature",
+			    *sig ? det_str(sig) : json_null());
 	json_object_set_new(data, "occurrences", json_integer(repeats + 1));
 	snprintf(key, sizeof(key), "%s:%s", critical ? "C" : "W", sig);
 	emit(hv, now_us, key, critical ? EV_CRITICAL : EV_WARNING, SUB_VM,
@@ -327,15 +324,14 @@ hvdetect_feed_exit(struct hvdetect *hv, int exit_status, int signal,
 	if (!signal && exit_status == 0 && hv->last_reason[0])
 		return; /* a shutdown, reported as unexpected-stop */
 
-	data = json_pack("{s:o,s:o,s:o,s:o,s:b}", "exit_status",
-			 signal ? json_null() : json_integer(exit_status),
-			 "signal", signal ? json_integer(signal) : json_null(),
-			 "signal_name", signame ? json_string(signame)
-						: json_null(),
-			 "last_shutdown_reason",
-			 hv->last_reason[0] ? json_string(hv->last_reason)
-					    : json_null(),
-			 "qmp_hup", hv->hup);
+	data = json_pack(
+		"{s:o,s:o,s:o,s:o,s:b}", "exit_status",
+		signal ? json_null() : json_integer(exit_status), "signal",
+		signal ? json_integer(signal) : json_null(), "signal_name",
+		signame ? json_string(signame) : json_null(),
+		"last_shutdown_reason",
+		hv->last_reason[0] ? json_string(hv->last_reason) : json_null(),
+		"qmp_hup", hv->hup);
 	emit(hv, now_us, NULL, EV_CRITICAL, SUB_VM, "crashed", data);
 }
 
@@ -457,7 +453,8 @@ hvdetect_feed_console(struct hvdetect *hv, const char *text, size_t len,
 		char c = text[i];
 
 		if (c == '\n') {
-			while (hv->line_len && hv->line[hv->line_len - 1] == '\r')
+			while (hv->line_len &&
+			       hv->line[hv->line_len - 1] == '\r')
 				hv->line_len--;
 			hv->line[hv->line_len] = '\0';
 			console_line(hv, now_us);

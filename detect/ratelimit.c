@@ -19,7 +19,8 @@ slot_get(struct ratelimit *rl, const char *cause, int64_t now_us, int *fresh)
 
 	for (i = 0; i < RATELIMIT_SLOTS; i++) {
 		s = &rl->slots[i];
-		if (s->used && !strncmp(s->cause, cause, RATELIMIT_CAUSE_MAX - 1))
+		if (s->used &&
+		    !strncmp(s->cause, cause, RATELIMIT_CAUSE_MAX - 1))
 			return *fresh = 0, s;
 		if (!victim || !s->used ||
 		    (victim->used && s->last_us < victim->last_us))

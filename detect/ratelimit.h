@@ -49,8 +49,8 @@ void ratelimit_init(struct ratelimit *rl, int64_t interval_us);
  * May an event of this cause pass at now_us?  1 with *repeats set to
  * the number held back since the last one passed, or 0 (counted).
  */
-int ratelimit_allow(struct ratelimit *rl, const char *cause,
-		    int64_t now_us, int64_t *repeats);
+int ratelimit_allow(struct ratelimit *rl, const char *cause, int64_t now_us,
+		    int64_t *repeats);
 
 /*
  * det_emit() through the limiter: the cause is "subsystem.event:key"

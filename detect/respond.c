@@ -22,8 +22,12 @@
 #define ENV_LEN 1024
 
 static const char *const passed_env[] = {
-	"HOME", "SECVF_HOME", "DISPLAY", "WAYLAND_DISPLAY",
-	"DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR",
+	"HOME",
+	"SECVF_HOME",
+	"DISPLAY",
+	"WAYLAND_DISPLAY",
+	"DBUS_SESSION_BUS_ADDRESS",
+	"XDG_RUNTIME_DIR",
 };
 
 /* A fresh environment: PATH and the variables named above. */
@@ -87,7 +91,7 @@ static void
 wait_for(pid_t pid, int64_t timeout_us, struct respond_run *run)
 {
 	int64_t deadline = time_mono_ns() + timeout_us * 1000;
-	struct timespec nap = { 0, 5 * 1000 * 1000 };
+	struct timespec nap = {0, 5 * 1000 * 1000};
 	int status;
 	pid_t got;
 
@@ -140,8 +144,7 @@ run_program(const char *path, char *const argv[], const char *line,
 		return err_set("'%s' was killed by signal %d", path,
 			       run->signal);
 	if (run->status)
-		return err_set("'%s' exited with status %d", path,
-			       run->status);
+		return err_set("'%s' exited with status %d", path, run->status);
 	return 0;
 }
 
@@ -178,8 +181,8 @@ which(const char *name, char *out, size_t size)
 	while (p && *p) {
 		end = strchr(p, ':');
 		len = end ? (size_t)(end - p) : strlen(p);
-		if (len && path_fmt(out, size, "%.*s/%s", (int)len, p,
-				    name) == 0 &&
+		if (len &&
+		    path_fmt(out, size, "%.*s/%s", (int)len, p, name) == 0 &&
 		    access(out, X_OK) == 0)
 			return 1;
 		p += len + (end ? 1 : 0);
@@ -231,7 +234,7 @@ respond_emergency(const char *event_line, int64_t timeout_us,
 		note(res);
 		rc = -1;
 	} else if (ok) {
-		char *argv[] = { hook, NULL };
+		char *argv[] = {hook, NULL};
 
 		res->hook.found = 1;
 		if (run_program(hook, argv, event_line, timeout_us,
@@ -242,8 +245,12 @@ respond_emergency(const char *event_line, int64_t timeout_us,
 	}
 
 	if (which("notify-send", notify, sizeof(notify))) {
-		char *argv[] = { notify, "--urgency=critical", "--app-name=secvf",
-				 "secvf: containment alert", text, NULL };
+		char *argv[] = {notify,
+				"--urgency=critical",
+				"--app-name=secvf",
+				"secvf: containment alert",
+				text,
+				NULL};
 
 		summary(event_line, text, sizeof(text));
 		res->notify.found = 1;

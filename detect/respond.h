@@ -23,11 +23,11 @@
 
 /* How one program run went. */
 struct respond_run {
-	int found;       /* present and acceptable */
-	int ran;         /* started */
-	int status;      /* exit status, -1 when it did not exit */
-	int signal;      /* the signal that ended it, 0 none */
-	int timed_out;   /* killed at the timeout */
+	int found;     /* present and acceptable */
+	int ran;       /* started */
+	int status;    /* exit status, -1 when it did not exit */
+	int signal;    /* the signal that ended it, 0 none */
+	int timed_out; /* killed at the timeout */
 };
 
 struct respond_result {

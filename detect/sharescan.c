@@ -19,8 +19,8 @@
 struct walk {
 	struct sharescan *ss;
 	int64_t now_us;
-	json_t *seen;       /* this scan's entries */
-	json_t *escapes;    /* this scan's escaping links */
+	json_t *seen;	 /* this scan's entries */
+	json_t *escapes; /* this scan's escaping links */
 	int64_t new_entries;
 };
 
@@ -118,8 +118,8 @@ check_link(struct walk *w, int dirfd, const char *name, const char *dir,
 	if (!sharescan_escapes(w->ss->root, dir, target))
 		return;
 
-	json_object_set_new_nocheck(w->escapes, rel, json_stringn_nocheck(
-							     target, (size_t)n));
+	json_object_set_new_nocheck(w->escapes, rel,
+				    json_stringn_nocheck(target, (size_t)n));
 	old = json_string_value(json_object_get(w->ss->escapes, rel));
 	if (old && !strcmp(old, target))
 		return;
@@ -131,11 +131,10 @@ check_link(struct walk *w, int dirfd, const char *name, const char *dir,
 }
 
 static void
-check_entry(struct walk *w, const char *rel, const struct stat *sb,
-	    int hidden)
+check_entry(struct walk *w, const char *rel, const struct stat *sb, int hidden)
 {
-	int64_t mtime = (int64_t)sb->st_mtim.tv_sec * 1000000000 +
-			sb->st_mtim.tv_nsec;
+	int64_t mtime =
+		(int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
 	json_t *old = json_object_get(w->ss->seen, rel);
 	const char *what = NULL;
 
@@ -155,16 +154,15 @@ check_entry(struct walk *w, const char *rel, const struct stat *sb,
 		ratelimit_emit(&w->ss->rl, &w->ss->sink, w->now_us, rel,
 			       EV_WARNING, SUB, "access.unauthorized",
 			       json_pack("{s:o,s:s,s:s}", "path", det_str(rel),
-					 "what", what, "share",
-					 w->ss->root));
+					 "what", what, "share", w->ss->root));
 }
 
 static void walk_dir(struct walk *w, int dirfd, const char *dir, int depth,
 		     int hidden);
 
 static void
-visit(struct walk *w, int dirfd, const char *dir, const char *name,
-      int depth, int hidden)
+visit(struct walk *w, int dirfd, const char *dir, const char *name, int depth,
+      int hidden)
 {
 	char rel[PATH_BUF];
 	struct stat sb;
@@ -174,8 +172,8 @@ visit(struct walk *w, int dirfd, const char *dir, const char *name,
 		w->ss->truncated = 1;
 		return;
 	}
-	if (snprintf(rel, sizeof(rel), "%s%s%s", dir, *dir ? "/" : "",
-		     name) >= (int)sizeof(rel))
+	if (snprintf(rel, sizeof(rel), "%s%s%s", dir, *dir ? "/" : "", name) >=
+	    (int)sizeof(rel))
 		return;
 	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 		return;
@@ -245,7 +243,7 @@ check_mass_create(struct walk *w)
 int
 sharescan_scan(struct sharescan *ss, int64_t now_us)
 {
-	struct walk w = { ss, now_us, json_object(), json_object(), 0 };
+	struct walk w = {ss, now_us, json_object(), json_object(), 0};
 	int rootfd;
 
 	rootfd = open(ss->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -39,15 +39,15 @@ struct sharescan {
 	const struct det_config *cfg;
 	struct det_sink sink;
 	struct ratelimit rl;
-	char root[PATH_BUF];           /* absolute, as realpath() gave */
+	char root[PATH_BUF]; /* absolute, as realpath() gave */
 	sharescan_hidden_fn is_hidden;
 	void *hidden_ctx;
-	json_t *seen;                  /* relative path -> mtime in ns */
-	json_t *escapes;               /* relative path -> target */
+	json_t *seen;	 /* relative path -> mtime in ns */
+	json_t *escapes; /* relative path -> target */
 	int64_t last_us;
 	int scanned;
-	int truncated;                 /* the last scan hit a bound */
-	size_t entries;                /* entries the last scan visited */
+	int truncated;	/* the last scan hit a bound */
+	size_t entries; /* entries the last scan visited */
 };
 
 /*
@@ -75,7 +75,6 @@ int sharescan_scan(struct sharescan *ss, int64_t now_us);
  * to the root, "" for the root itself), leave the root rootabs?
  * Lexical: ".." above the root anywhere counts as leaving.
  */
-int sharescan_escapes(const char *rootabs, const char *dir,
-		      const char *target);
+int sharescan_escapes(const char *rootabs, const char *dir, const char *target);
 
 #endif

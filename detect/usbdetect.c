@@ -8,7 +8,7 @@
 
 #define SUB "usb"
 
-static const char *const fields[] = { "vendor", "product", "class", "speed" };
+static const char *const fields[] = {"vendor", "product", "class", "speed"};
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
 int
@@ -97,9 +97,8 @@ configured(const struct usbdetect *ud, const json_t *dev)
 	size_t i;
 	json_t *conf;
 
-	json_array_foreach(ud->configured, i, conf)
-		if (matches(conf, dev))
-			return 1;
+	json_array_foreach(ud->configured, i,
+			   conf) if (matches(conf, dev)) return 1;
 	return 0;
 }
 
@@ -135,15 +134,15 @@ check_descriptor(struct usbdetect *ud, const char *key, const json_t *dev,
 		json_t *b = json_object_get(now, fields[i]);
 
 		if (!json_equal(a, b))
-			json_object_set_new(changes, fields[i],
-					    json_pack("{s:O,s:O}", "old", a,
-						      "new", b));
+			json_object_set_new(
+				changes, fields[i],
+				json_pack("{s:O,s:O}", "old", a, "new", b));
 	}
 	if (json_object_size(changes))
 		ratelimit_emit(&ud->rl, &ud->sink, now_us, key, EV_CRITICAL,
 			       SUB, "descriptor.anomaly",
-			       json_pack("{s:s,s:o}", "device", key,
-					 "changes", changes));
+			       json_pack("{s:s,s:o}", "device", key, "changes",
+					 changes));
 	else
 		json_decref(changes);
 	json_object_set_new(ud->devices, key, now);
@@ -180,6 +179,5 @@ usbdetect_feed(struct usbdetect *ud, const json_t *list, int64_t now_us)
 		list = ret;
 	if (!json_is_array(list))
 		return;
-	json_array_foreach(list, i, dev)
-		check_device(ud, dev, now_us);
+	json_array_foreach(list, i, dev) check_device(ud, dev, now_us);
 }

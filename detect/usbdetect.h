@@ -29,9 +29,9 @@
 struct usbdetect {
 	struct det_sink sink;
 	struct ratelimit rl;
-	json_t *configured;   /* array, a reference */
-	json_t *devices;      /* key -> descriptor fields last seen */
-	json_t *reported;     /* key -> true, unexpected devices */
+	json_t *configured; /* array, a reference */
+	json_t *devices;    /* key -> descriptor fields last seen */
+	json_t *reported;   /* key -> true, unexpected devices */
 };
 
 /*
@@ -44,7 +44,6 @@ int usbdetect_init(struct usbdetect *ud, const struct det_config *cfg,
 void usbdetect_release(struct usbdetect *ud);
 
 /* One device list (borrowed); anything that is not one is ignored. */
-void usbdetect_feed(struct usbdetect *ud, const json_t *list,
-		    int64_t now_us);
+void usbdetect_feed(struct usbdetect *ud, const json_t *list, int64_t now_us);
 
 #endif

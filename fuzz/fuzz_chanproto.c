@@ -14,8 +14,8 @@
 #include <stdint.h>
 
 static void
-drop(void *ctx, enum ev_severity sev, const char *subsystem,
-     const char *event, json_t *data)
+drop(void *ctx, enum ev_severity sev, const char *subsystem, const char *event,
+     json_t *data)
 {
 	json_decref(data);
 }
@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct det_sink sink = { drop, NULL };
+	struct det_sink sink = {drop, NULL};
 	struct chanproto_parser p;
 	size_t chunk, off = 1, n;
 

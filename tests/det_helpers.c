@@ -13,11 +13,10 @@ rec_emit(void *ctx, enum ev_severity sev, const char *subsystem,
 {
 	struct rec *r = ctx;
 
-	json_array_append_new(r->events,
-			      json_pack("{s:s,s:s,s:s,s:o}", "severity",
-					ev_severity_name(sev), "subsystem",
-					subsystem, "event", event, "data",
-					data));
+	json_array_append_new(
+		r->events, json_pack("{s:s,s:s,s:s,s:o}", "severity",
+				     ev_severity_name(sev), "subsystem",
+				     subsystem, "event", event, "data", data));
 }
 
 void
@@ -54,8 +53,7 @@ rec_count(const struct rec *r, const char *name)
 	size_t i, n = 0;
 	json_t *ev;
 
-	json_array_foreach(r->events, i, ev)
-		n += matches(ev, name);
+	json_array_foreach(r->events, i, ev) n += matches(ev, name);
 	return n;
 }
 
@@ -65,9 +63,7 @@ rec_find(const struct rec *r, const char *name)
 	size_t i;
 	json_t *ev;
 
-	json_array_foreach(r->events, i, ev)
-		if (matches(ev, name))
-			return ev;
+	json_array_foreach(r->events, i, ev) if (matches(ev, name)) return ev;
 	return NULL;
 }
 

@@ -39,8 +39,7 @@ run_stream(struct run *r, const unsigned char *buf, size_t len, size_t chunk,
 
 	memset(r, 0, sizeof(*r));
 	rec_init(&r->rec);
-	cr_assert_eq(chanproto_init(&p, MAX, &r->rec.sink, NULL, on_msg, r),
-		     0);
+	cr_assert_eq(chanproto_init(&p, MAX, &r->rec.sink, NULL, on_msg, r), 0);
 	while (off < len && r->rc == 0) {
 		n = chunk ? chunk : (size_t)(rand() % 97 + 1);
 		n = n < len - off ? n : len - off;
@@ -69,7 +68,7 @@ static void
 check_all_chunkings(const char *fixture, const char *msgs, const char *event,
 		    int rc)
 {
-	size_t len, chunks[] = { 1000000, 1, 0, 0, 0, 5, 12, 13 };
+	size_t len, chunks[] = {1000000, 1, 0, 0, 0, 5, 12, 13};
 	unsigned char *buf = stream(fixture, &len);
 	struct run r;
 	size_t i;
@@ -94,8 +93,7 @@ check_all_chunkings(const char *fixture, const char *msgs, const char *event,
 
 Test(chanproto, good_stream_parses_in_any_chunking)
 {
-	check_all_chunkings("chan-good.hex", "1:35 2:0 3:48 2:0 4:0 ", NULL,
-			    0);
+	check_all_chunkings("chan-good.hex", "1:35 2:0 3:48 2:0 4:0 ", NULL, 0);
 }
 
 Test(chanproto, oversized_length_drops_without_reading)
@@ -189,10 +187,10 @@ Test(chanproto, unauthorized_port_is_rate_limited)
 		chanproto_port_unauthorized(&rec.sink, &rl, 3, 22, 1000 + i);
 	chanproto_port_unauthorized(&rec.sink, &rl, 3, 22, 20000000);
 	cr_assert_eq(rec_count(&rec, "vsock.port.unauthorized"), 2);
-	cr_assert_eq(json_integer_value(json_object_get(
-			     json_object_get(json_array_get(rec.events, 1),
-					     "data"),
-			     "repeats")),
-		     49);
+	cr_assert_eq(
+		json_integer_value(json_object_get(
+			json_object_get(json_array_get(rec.events, 1), "data"),
+			"repeats")),
+		49);
 	rec_release(&rec);
 }

@@ -37,12 +37,14 @@ replay(const char *fixture)
 		enum ev_severity sev;
 
 		cr_assert_not_null(ev, "%s", line);
-		cr_assert_eq(ev_severity_parse(json_string_value(json_object_get(
-						       ev, "severity")),
-					       &sev),
-			     0);
+		cr_assert_eq(
+			ev_severity_parse(json_string_value(json_object_get(
+						  ev, "severity")),
+					  &sev),
+			0);
 		correlate_feed(
-			&corr, json_string_value(json_object_get(ev, "vm")), sev,
+			&corr, json_string_value(json_object_get(ev, "vm")),
+			sev,
 			json_string_value(json_object_get(ev, "subsystem")),
 			json_string_value(json_object_get(ev, "event")),
 			1796324400000000LL +
@@ -60,8 +62,7 @@ Test(correlate, two_layers_raise_one_emergency_per_set)
 	replay("corr-breach.jsonl");
 	/* t=20: fsevents + virtiofs; t=25, t=30: same set, quiet;
 	 * t=40: crashed joins, a new set */
-	cr_assert_eq(rec_count(&rec, NULL), 2, "%s",
-		     json_dumps(rec.events, 0));
+	cr_assert_eq(rec_count(&rec, NULL), 2, "%s", json_dumps(rec.events, 0));
 	cr_assert_str_eq(rec_severity(&rec, "containment.breach-suspected"),
 			 "EMERGENCY");
 	first = json_object_get(json_array_get(rec.events, 0), "data");
@@ -82,8 +83,7 @@ Test(correlate, two_layers_raise_one_emergency_per_set)
 Test(correlate, one_layer_other_vms_and_old_events_stay_quiet)
 {
 	replay("corr-quiet.jsonl");
-	cr_assert_eq(rec_count(&rec, NULL), 0, "%s",
-		     json_dumps(rec.events, 0));
+	cr_assert_eq(rec_count(&rec, NULL), 0, "%s", json_dumps(rec.events, 0));
 }
 
 Test(correlate, layers)

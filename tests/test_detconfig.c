@@ -70,8 +70,8 @@ expect_error(const char *text, const char *message)
 
 	cr_assert_eq(th_write("detect.conf", text), 0);
 	cr_assert_eq(det_config_load(&cfg, NULL), -1, "%s", text);
-	cr_assert(strstr(err_msg(), message), "got '%s', want '%s'",
-		  err_msg(), message);
+	cr_assert(strstr(err_msg(), message), "got '%s', want '%s'", err_msg(),
+		  message);
 	cr_assert_eq(cfg.fd_max, 4096, "defaults after an error");
 }
 
@@ -134,8 +134,7 @@ Test(ratelimit, table_overflow_forgets_the_oldest)
 		snprintf(cause, sizeof(cause), "c%d", i);
 		cr_assert_eq(ratelimit_allow(&rl, cause, i, &rep), 1);
 	}
-	cr_assert_eq(ratelimit_allow(&rl, cause, 3 * RATELIMIT_SLOTS, &rep),
-		     0);
+	cr_assert_eq(ratelimit_allow(&rl, cause, 3 * RATELIMIT_SLOTS, &rep), 0);
 }
 
 Test(severity, names_round_trip)

@@ -15,8 +15,10 @@ TestSuite(fsdetect, .init = (void (*)(void))th_fresh_home, .fini = fini);
 
 #define SEC 1000000LL
 #define T0 (1796324400LL * SEC)
-#define HASH_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-#define HASH_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define HASH_A                                                                 \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define HASH_B                                                                 \
+	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 
 static struct det_config cfg;
 static struct fsdetect fs;
@@ -26,8 +28,8 @@ static struct rec rec;
 static int
 is_known(const char *name)
 {
-	static const char *const names[] = { "config.plist", "Disk.img",
-					     "NVRAM", "MachineIdentifier" };
+	static const char *const names[] = {"config.plist", "Disk.img", "NVRAM",
+					    "MachineIdentifier"};
 	size_t i, n;
 
 	for (i = 0; i < 4; i++) {
@@ -40,10 +42,10 @@ is_known(const char *name)
 }
 
 static const struct fs_stat baseline[] = {
-	{ "config.plist", S_IFREG | 0600, 0, 0, 8, 2048, NULL },
-	{ "Disk.img", S_IFREG | 0600, 0, 0, 2048, 1LL << 30, NULL },
-	{ "NVRAM", S_IFREG | 0600, 0, 0, 256, 131072, HASH_A },
-	{ "MachineIdentifier", S_IFREG | 0600, 0, 0, 8, 16, NULL },
+	{"config.plist", S_IFREG | 0600, 0, 0, 8, 2048, NULL},
+	{"Disk.img", S_IFREG | 0600, 0, 0, 2048, 1LL << 30, NULL},
+	{"NVRAM", S_IFREG | 0600, 0, 0, 256, 131072, HASH_A},
+	{"MachineIdentifier", S_IFREG | 0600, 0, 0, 8, 16, NULL},
 };
 
 static void
@@ -58,8 +60,7 @@ start(void)
 {
 	det_config_defaults(&cfg);
 	rec_init(&rec);
-	fsdetect_init(&fs, &cfg, &rec.sink, is_known, "NVRAM", "Disk.img",
-		      T0);
+	fsdetect_init(&fs, &cfg, &rec.sink, is_known, "NVRAM", "Disk.img", T0);
 	fsdetect_feed_rescan(&fs, baseline, 4, T0);
 	cr_assert_eq(rec_count(&rec, NULL), 0);
 }
@@ -67,14 +68,23 @@ start(void)
 static uint32_t
 parse_mask(char *text)
 {
-	static const struct { const char *name; uint32_t bit; } bits[] = {
-		{ "IN_CREATE", IN_CREATE }, { "IN_MODIFY", IN_MODIFY },
-		{ "IN_CLOSE_WRITE", IN_CLOSE_WRITE }, { "IN_OPEN", IN_OPEN },
-		{ "IN_MOVED_FROM", IN_MOVED_FROM },
-		{ "IN_MOVED_TO", IN_MOVED_TO }, { "IN_ATTRIB", IN_ATTRIB },
-		{ "IN_DELETE", IN_DELETE }, { "IN_DELETE_SELF", IN_DELETE_SELF },
-		{ "IN_MOVE_SELF", IN_MOVE_SELF }, { "IN_IGNORED", IN_IGNORED },
-		{ "IN_ISDIR", IN_ISDIR }, { "IN_Q_OVERFLOW", IN_Q_OVERFLOW },
+	static const struct {
+		const char *name;
+		uint32_t bit;
+	} bits[] = {
+		{"IN_CREATE", IN_CREATE},
+		{"IN_MODIFY", IN_MODIFY},
+		{"IN_CLOSE_WRITE", IN_CLOSE_WRITE},
+		{"IN_OPEN", IN_OPEN},
+		{"IN_MOVED_FROM", IN_MOVED_FROM},
+		{"IN_MOVED_TO", IN_MOVED_TO},
+		{"IN_ATTRIB", IN_ATTRIB},
+		{"IN_DELETE", IN_DELETE},
+		{"IN_DELETE_SELF", IN_DELETE_SELF},
+		{"IN_MOVE_SELF", IN_MOVE_SELF},
+		{"IN_IGNORED", IN_IGNORED},
+		{"IN_ISDIR", IN_ISDIR},
+		{"IN_Q_OVERFLOW", IN_Q_OVERFLOW},
 	};
 	char *tok, *save = NULL;
 	uint32_t mask = 0;
@@ -100,7 +110,7 @@ replay(const char *fixture)
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char masks[128], name[256] = "";
-		struct fs_event ev = { 1, 0, name };
+		struct fs_event ev = {1, 0, name};
 		double t;
 
 		if (line[0] == '#')
@@ -118,8 +128,7 @@ Test(fsdetect, ordinary_activity_emits_nothing)
 	start();
 	replay("fs-normal.txt");
 	fsdetect_feed_rescan(&fs, baseline, 4, T0 + 60 * SEC);
-	cr_assert_eq(rec_count(&rec, NULL), 0, "%s",
-		     json_dumps(rec.events, 0));
+	cr_assert_eq(rec_count(&rec, NULL), 0, "%s", json_dumps(rec.events, 0));
 }
 
 Test(fsdetect, dropped_file_is_unexpected_once)
@@ -132,10 +141,10 @@ Test(fsdetect, dropped_file_is_unexpected_once)
 	cr_assert_eq(rec_count(&rec, NULL), 3);
 	cr_assert_str_eq(rec_severity(&rec, "fsevents.file.unexpected"),
 			 "CRITICAL");
-	cr_assert_str_eq(json_string_value(json_object_get(
-				 json_object_get(rec_find(&rec, NULL), "data"),
-				 "name")),
-			 "dropper.sh");
+	cr_assert_str_eq(
+		json_string_value(json_object_get(
+			json_object_get(rec_find(&rec, NULL), "data"), "name")),
+		"dropper.sh");
 }
 
 Test(fsdetect, deletions_while_running)
@@ -155,9 +164,10 @@ Test(fsdetect, deletions_while_running)
 Test(fsdetect, overflow_then_rescan_reports_the_difference)
 {
 	struct fs_stat after[] = {
-		baseline[0], baseline[1],
-		{ "NVRAM", S_IFREG | 0666, 0, 0, 256, 131072, HASH_B },
-		{ "payload.bin", S_IFREG | 0755, 1000, 1000, 8, 4000, NULL },
+		baseline[0],
+		baseline[1],
+		{"NVRAM", S_IFREG | 0666, 0, 0, 256, 131072, HASH_B},
+		{"payload.bin", S_IFREG | 0755, 1000, 1000, 8, 4000, NULL},
 	};
 	json_t *ev;
 	size_t i;
@@ -177,7 +187,8 @@ Test(fsdetect, overflow_then_rescan_reports_the_difference)
 	cr_assert_eq(rec_count(&rec, "fsevents.permissions.changed"), 1);
 	cr_assert_eq(rec_count(&rec, "fsevents.nvram.mutation"), 1);
 	cr_assert_eq(rec_count(&rec, "fsevents.file.unexpected"), 2);
-	json_array_foreach(rec.events, i, ev) {
+	json_array_foreach(rec.events, i, ev)
+	{
 		if (i < 2)
 			continue;
 		cr_assert(json_is_true(json_object_get(
@@ -246,7 +257,7 @@ Test(fsdetect, disk_spike_against_running_average)
 
 	/* IN_MODIFY storms never count */
 	for (i = 0; i < 1000; i++) {
-		struct fs_event ev = { 1, IN_MODIFY, "Disk.img" };
+		struct fs_event ev = {1, IN_MODIFY, "Disk.img"};
 
 		fsdetect_feed_event(&fs, &ev, t + i);
 	}
@@ -273,7 +284,7 @@ Test(fsdetect, flood_of_names_is_rate_limited)
 
 	start();
 	for (i = 0; i < 500; i++) {
-		struct fs_event ev = { 1, IN_CREATE, name };
+		struct fs_event ev = {1, IN_CREATE, name};
 
 		snprintf(name, sizeof(name), "junk%d", i);
 		fsdetect_feed_event(&fs, &ev, T0 + SEC + i);

@@ -57,11 +57,12 @@ feed_sample(const json_t *s, int64_t now)
 	json_t *c;
 	size_t i;
 
-	json_array_foreach(json_object_get(s, "children"), i, c) {
+	json_array_foreach(json_object_get(s, "children"), i, c)
+	{
 		if (i == 8)
 			break;
-		kids[i].pid = (pid_t)json_integer_value(json_object_get(c,
-									 "pid"));
+		kids[i].pid =
+			(pid_t)json_integer_value(json_object_get(c, "pid"));
 		kids[i].comm = json_string_value(json_object_get(c, "comm"));
 		kids[i].exe = json_string_value(json_object_get(c, "exe"));
 		sample.n_children = i + 1;
@@ -84,9 +85,9 @@ feed_console(const char *fixture, int64_t now)
 static void
 replay_line(const json_t *step)
 {
-	int64_t now = 1796324400000000LL +
-		      (int64_t)(json_number_value(json_object_get(step, "t")) *
-				1e6);
+	int64_t now =
+		1796324400000000LL +
+		(int64_t)(json_number_value(json_object_get(step, "t")) * 1e6);
 	json_t *v;
 
 	if ((v = json_object_get(step, "qmp")))
@@ -97,8 +98,10 @@ replay_line(const json_t *step)
 		hvdetect_feed_hup(&hv, now);
 	else if ((v = json_object_get(step, "exit")))
 		hvdetect_feed_exit(
-			&hv, (int)json_integer_value(json_object_get(v, "status")),
-			(int)json_integer_value(json_object_get(v, "signal")), now);
+			&hv,
+			(int)json_integer_value(json_object_get(v, "status")),
+			(int)json_integer_value(json_object_get(v, "signal")),
+			now);
 	else if ((v = json_object_get(step, "sample")))
 		feed_sample(v, now);
 	else if ((v = json_object_get(step, "console")))
@@ -128,8 +131,7 @@ Test(hvdetect, ordinary_session_emits_nothing)
 {
 	start();
 	replay("hv-normal.jsonl");
-	cr_assert_eq(rec_count(&rec, NULL), 0, "%s",
-		     json_dumps(rec.events, 0));
+	cr_assert_eq(rec_count(&rec, NULL), 0, "%s", json_dumps(rec.events, 0));
 	finish();
 }
 
@@ -144,9 +146,9 @@ Test(hvdetect, kill_is_a_crash)
 			 "CRITICAL");
 	data = json_object_get(rec_find(&rec, "vm-lifecycle.crashed"), "data");
 	cr_assert_eq(json_integer_value(json_object_get(data, "signal")), 9);
-	cr_assert_str_eq(json_string_value(json_object_get(data,
-							   "signal_name")),
-			 "KILL");
+	cr_assert_str_eq(
+		json_string_value(json_object_get(data, "signal_name")),
+		"KILL");
 	cr_assert(json_is_null(json_object_get(data, "last_shutdown_reason")));
 	cr_assert(json_is_true(json_object_get(data, "qmp_hup")));
 	finish();
@@ -175,8 +177,7 @@ Test(hvdetect, guest_shutdown_is_one_unexpected_stop)
 
 	start();
 	replay("hv-guest-shutdown.jsonl");
-	cr_assert_eq(rec_count(&rec, NULL), 1, "%s",
-		     json_dumps(rec.events, 0));
+	cr_assert_eq(rec_count(&rec, NULL), 1, "%s", json_dumps(rec.events, 0));
 	cr_assert_str_eq(rec_severity(&rec, "vm-lifecycle.unexpected-stop"),
 			 "WARNING");
 	data = json_object_get(rec_find(&rec, "vm-lifecycle.unexpected-stop"),
@@ -212,11 +213,13 @@ Test(hvdetect, io_errors_are_framework_errors_rate_limited)
 	 * (passes with repeats 2); io-error status; the error reply. */
 	cr_assert_eq(rec_count(&rec, "vm-lifecycle.framework-error"), 4, "%s",
 		     json_dumps(rec.events, 0));
-	cr_assert_eq(rec_count(&rec, NULL), 4, "STOP after an I/O error "
-					       "is explained");
-	json_array_foreach(rec.events, i, ev) {
-		json_t *r = json_object_get(json_object_get(ev, "data"),
-					    "repeats");
+	cr_assert_eq(rec_count(&rec, NULL), 4,
+		     "STOP after an I/O error "
+		     "is explained");
+	json_array_foreach(rec.events, i, ev)
+	{
+		json_t *r =
+			json_object_get(json_object_get(ev, "data"), "repeats");
 		if (r) {
 			cr_assert_eq(json_integer_value(r), 2);
 			with_repeats++;
@@ -238,14 +241,12 @@ Test(hvdetect, repeated_panic_signature_is_critical)
 	cr_assert_eq(rec_count(&rec, NULL), 3);
 	cr_assert_str_eq(rec_severity(&rec, "vm-lifecycle.guest-panic"),
 			 "WARNING");
-	json_array_foreach(rec.events, i, ev)
-		last = ev;
+	json_array_foreach(rec.events, i, ev) last = ev;
 	cr_assert_str_eq(json_string_value(json_object_get(last, "severity")),
 			 "CRITICAL");
-	cr_assert_str_eq(
-		json_string_value(json_object_get(
-			json_object_get(last, "data"), "signature")),
-		"Kernel panic - not syncing: sysrq triggered crash");
+	cr_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(last, "data"), "signature")),
+			 "Kernel panic - not syncing: sysrq triggered crash");
 	finish();
 }
 
@@ -257,8 +258,7 @@ Test(hvdetect, panic_signature_carries_rip)
 	feed_console("oops-console.txt", 1000);
 	data = json_object_get(rec_find(&rec, "vm-lifecycle.guest-panic"),
 			       "data");
-	cr_assert_str_eq(json_string_value(json_object_get(data,
-							   "signature")),
+	cr_assert_str_eq(json_string_value(json_object_get(data, "signature")),
 			 "Kernel panic - not syncing: Fatal exception @ "
 			 "RIP: 0010:evil_ioctl+0x2a/0x80 [evilmod]");
 	finish();
@@ -285,10 +285,8 @@ Test(hvdetect, same_panic_outside_window_is_a_warning)
 	feed_console("panic-console.txt", 0);
 	feed_console("panic-console.txt", cfg.panic_window_us + 1000000);
 	cr_assert_eq(rec_count(&rec, NULL), 2);
-	json_array_foreach(rec.events, i, ev)
-		cr_assert_str_eq(json_string_value(json_object_get(
-					 ev, "severity")),
-				 "WARNING");
+	json_array_foreach(rec.events, i, ev) cr_assert_str_eq(
+		json_string_value(json_object_get(ev, "severity")), "WARNING");
 	finish();
 }
 
@@ -308,11 +306,11 @@ Test(hvdetect, console_fed_byte_by_byte_is_the_same)
 Test(hvdetect, unexpected_child_is_an_emergency_once)
 {
 	struct hv_child kids[] = {
-		{ 10, "tshark", "/usr/bin/tshark" },
-		{ 11, "sh", "/usr/bin/dash" },
-		{ 12, "helper", "/opt/lab/helper" },
+		{10, "tshark", "/usr/bin/tshark"},
+		{11, "sh", "/usr/bin/dash"},
+		{12, "helper", "/opt/lab/helper"},
 	};
-	struct hv_sample s = { -1, -1, -1, kids, 3 };
+	struct hv_sample s = {-1, -1, -1, kids, 3};
 
 	start();
 	cfg.n_child_allow = 0;
@@ -322,17 +320,17 @@ Test(hvdetect, unexpected_child_is_an_emergency_once)
 	cr_assert_eq(rec_count(&rec, NULL), 1);
 	cr_assert_str_eq(rec_severity(&rec, "process.child.unexpected"),
 			 "EMERGENCY");
-	cr_assert_eq(json_integer_value(json_object_get(
-			     json_object_get(rec_find(&rec, NULL), "data"),
-			     "pid")),
-		     11);
+	cr_assert_eq(
+		json_integer_value(json_object_get(
+			json_object_get(rec_find(&rec, NULL), "data"), "pid")),
+		11);
 	finish();
 }
 
 Test(hvdetect, resources_over_threshold)
 {
-	struct hv_sample ok = { 100, GUEST_MEM + (100LL << 20), 10, NULL, 0 };
-	struct hv_sample bad = { 5000, GUEST_MEM + (2LL << 30), 900, NULL, 0 };
+	struct hv_sample ok = {100, GUEST_MEM + (100LL << 20), 10, NULL, 0};
+	struct hv_sample bad = {5000, GUEST_MEM + (2LL << 30), 900, NULL, 0};
 
 	start();
 	hvdetect_feed_sample(&hv, &ok, 1000);
@@ -358,8 +356,11 @@ Test(hvdetect, hangup_without_exit)
 
 Test(hvdetect, hostile_strings_stay_valid_json)
 {
-	struct hv_child kid = { 66, "\xff\xfe\x01" "evil", "/tmp/\x80x" };
-	struct hv_sample s = { -1, -1, -1, &kid, 1 };
+	struct hv_child kid = {66,
+			       "\xff\xfe\x01"
+			       "evil",
+			       "/tmp/\x80x"};
+	struct hv_sample s = {-1, -1, -1, &kid, 1};
 	json_t *data;
 
 	start();

@@ -29,9 +29,10 @@ fini(void)
 
 TestSuite(respond, .init = init, .fini = fini);
 
-#define LINE "{\"ts\":\"2026-12-03T19:00:00.000000Z\",\"severity\":" \
-	     "\"EMERGENCY\",\"subsystem\":\"containment\",\"event\":" \
-	     "\"breach-suspected\",\"vm\":\"lab1\",\"data\":{}}"
+#define LINE                                                                   \
+	"{\"ts\":\"2026-12-03T19:00:00.000000Z\",\"severity\":"                \
+	"\"EMERGENCY\",\"subsystem\":\"containment\",\"event\":"               \
+	"\"breach-suspected\",\"vm\":\"lab1\",\"data\":{}}"
 #define SEC 1000000LL
 
 static char path_buf[1024];

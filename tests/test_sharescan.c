@@ -43,8 +43,7 @@ start(void)
 		     0);
 	det_config_defaults(&cfg);
 	rec_init(&rec);
-	cr_assert_eq(sharescan_init(&ss, &cfg, &rec.sink, root, NULL, NULL),
-		     0);
+	cr_assert_eq(sharescan_init(&ss, &cfg, &rec.sink, root, NULL, NULL), 0);
 }
 
 static void
@@ -60,8 +59,7 @@ Test(sharescan, ordinary_tree_and_activity_emit_nothing)
 	sh_in_share("echo more >> docs/a.txt && touch docs/new.txt && "
 		    "mkdir docs/new-dir");
 	cr_assert_eq(sharescan_scan(&ss, 10 * SEC), 0);
-	cr_assert_eq(rec_count(&rec, NULL), 0, "%s",
-		     json_dumps(rec.events, 0));
+	cr_assert_eq(rec_count(&rec, NULL), 0, "%s", json_dumps(rec.events, 0));
 	cr_assert_eq(ss.entries, 9);
 }
 
@@ -78,12 +76,13 @@ Test(sharescan, symlinks_out_of_the_share_are_escapes)
 	cr_assert_eq(sharescan_scan(&ss, SEC), 0);
 	cr_assert_eq(rec_count(&rec, "virtiofs.symlink.escape-attempt"), 4,
 		     "%s", json_dumps(rec.events, 0));
-	json_array_foreach(rec.events, i, ev) {
+	json_array_foreach(rec.events, i, ev)
+	{
 		json_t *d = json_object_get(ev, "data");
 
-		cr_assert_str_eq(json_string_value(json_object_get(ev,
-								   "severity")),
-				 "CRITICAL");
+		cr_assert_str_eq(
+			json_string_value(json_object_get(ev, "severity")),
+			"CRITICAL");
 		if (!strcmp(json_string_value(json_object_get(d, "path")),
 			    "root-link"))
 			saw_root = 1;
@@ -132,12 +131,13 @@ Test(sharescan, hidden_entries_written_by_the_guest)
 	/* .ssh, .ssh/authorized_keys created; .config/old modified */
 	cr_assert_eq(rec_count(&rec, "virtiofs.access.unauthorized"), 3, "%s",
 		     json_dumps(rec.events, 0));
-	json_array_foreach(rec.events, i, ev) {
+	json_array_foreach(rec.events, i, ev)
+	{
 		data = json_object_get(ev, "data");
 		if (!strcmp(json_string_value(json_object_get(data, "path")),
 			    ".config/old"))
-			cr_assert_str_eq(json_string_value(json_object_get(
-						 data, "what")),
+			cr_assert_str_eq(json_string_value(
+						 json_object_get(data, "what")),
 					 "modified");
 	}
 	cr_assert_str_eq(rec_severity(&rec, "virtiofs.access.unauthorized"),
@@ -202,6 +202,5 @@ Test(sharescan, missing_root_is_an_error)
 	start();
 	cr_assert_eq(th_sh("rm -rf '%s'", root), 0);
 	cr_assert_eq(sharescan_scan(&ss, SEC), -1);
-	cr_assert(strstr(err_msg(), "cannot open share root"), "%s",
-		  err_msg());
+	cr_assert(strstr(err_msg(), "cannot open share root"), "%s", err_msg());
 }

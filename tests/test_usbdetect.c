@@ -60,8 +60,7 @@ Test(usbdetect, configured_devices_emit_nothing)
 {
 	start();
 	replay("usb-session.jsonl");
-	cr_assert_eq(rec_count(&rec, NULL), 0, "%s",
-		     json_dumps(rec.events, 0));
+	cr_assert_eq(rec_count(&rec, NULL), 0, "%s", json_dumps(rec.events, 0));
 }
 
 Test(usbdetect, descriptor_change_and_unexpected_device)
@@ -86,12 +85,12 @@ Test(usbdetect, descriptor_change_and_unexpected_device)
 	cr_assert_str_eq(json_string_value(json_object_get(
 				 json_object_get(changes, "speed"), "new")),
 			 "full");
-	cr_assert_str_eq(json_string_value(json_object_get(
-				 json_object_get(rec_find(&rec,
-							  "usb.device.unexpected"),
-						 "data"),
-				 "device")),
-			 "port:3");
+	cr_assert_str_eq(
+		json_string_value(json_object_get(
+			json_object_get(rec_find(&rec, "usb.device.unexpected"),
+					"data"),
+			"device")),
+		"port:3");
 }
 
 Test(usbdetect, no_configuration_means_every_device_is_unexpected)
