@@ -16,13 +16,6 @@
 #define EVLOG_JSON_FLAGS                                                       \
 	(JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_ENSURE_ASCII)
 
-static const char *const severity_names[] = {
-	[EV_INFO] = "INFO",
-	[EV_WARNING] = "WARNING",
-	[EV_CRITICAL] = "CRITICAL",
-	[EV_EMERGENCY] = "EMERGENCY",
-};
-
 /* The keys of a line, in their order. */
 /* clang-format off */
 static const char *const line_keys[] = {
@@ -40,27 +33,15 @@ static const char *const line_keys[] = {
 
 #define LINE_KEYS (sizeof(line_keys) / sizeof(line_keys[0]))
 
-const char *
-ev_severity_name(enum ev_severity sev)
+/* Lines carry the exact upper-case names; nothing else decodes. */
+static int
+severity_exact(const char *name, enum ev_severity *out)
 {
-	if ((unsigned)sev > EV_EMERGENCY)
-		return "?";
-	return severity_names[sev];
-}
-
-int
-ev_severity_parse(const char *name, enum ev_severity *out)
-{
-	unsigned i;
-
-	for (i = 0; i <= EV_EMERGENCY; i++)
-		if (name && !strcmp(name, severity_names[i])) {
-			*out = (enum ev_severity)i;
-			return 0;
-		}
-	return err_set("unknown severity '%s' (want INFO, WARNING, "
-		       "CRITICAL or EMERGENCY)",
-		       name ? name : "");
+	if (ev_severity_parse(name, out) < 0)
+		return -1;
+	if (strcmp(name, ev_severity_name(*out)))
+		return err_set("unknown severity '%s'", name);
+	return 0;
 }
 
 int
@@ -219,7 +200,7 @@ take_field(unsigned i, json_t *v, struct evlog_event *ev)
 	case 1:
 		if (!json_is_string(v))
 			return err_set("\"severity\" is not a string");
-		return ev_severity_parse(json_string_value(v), &ev->severity);
+		return severity_exact(json_string_value(v), &ev->severity);
 	case 2:
 		if (take_string(v, "subsystem", ev->subsystem,
 				sizeof(ev->subsystem)) < 0)

@@ -29,19 +29,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "detect/severity.h"
+
 /* Longest line accepted, without its "\n"; larger events are refused. */
 #define EVLOG_LINE_MAX (64 * 1024)
 #define EVLOG_NAME_MAX 64  /* subsystem and event names */
 #define EVLOG_VM_MAX 255   /* VM names */
 #define EVLOG_HOST_MAX 255 /* host names */
 
-enum ev_severity { EV_INFO, EV_WARNING, EV_CRITICAL, EV_EMERGENCY };
-
-/* "INFO", "WARNING", "CRITICAL", "EMERGENCY"; "?" for anything else. */
-const char *ev_severity_name(enum ev_severity sev);
-
-/* Parse an exact severity name; -1 with err_msg() set otherwise. */
-int ev_severity_parse(const char *name, enum ev_severity *out);
 
 /*
  * Is name a subsystem or event name: 1 to EVLOG_NAME_MAX bytes of
