@@ -420,22 +420,38 @@ qmp_error_class(const struct qmp_conn *c)
 	return c->err_class;
 }
 
+/*
+ * Read up to the greeting.  QEMU may send an event first when one
+ * fires while it accepts the connection (RESUME at start-up); such
+ * events are queued like any other.
+ */
 static int
 read_greeting(struct qmp_conn *c, int64_t deadline)
 {
 	json_t *msg;
+	char *text;
 	int r;
 
-	r = read_msg(c, deadline, &msg);
-	if (r < 0)
-		return -1;
-	if (r > 0)
-		return err_set("timed out waiting for the QMP greeting");
-	r = json_is_object(json_object_get(msg, "QMP")) ? 0 : -1;
+	for (;;) {
+		r = read_msg(c, deadline, &msg);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			return err_set("timed out waiting for the QMP greeting");
+		if (!json_is_string(json_object_get(msg, "event")))
+			break;
+		queue_event(c, msg);
+	}
+
+	if (json_is_object(json_object_get(msg, "QMP"))) {
+		json_decref(msg);
+		return 0;
+	}
+	text = json_dumps(msg, JSON_COMPACT);
 	json_decref(msg);
-	if (r < 0)
-		return conn_break(c, "unexpected QMP greeting");
-	return 0;
+	conn_break(c, "unexpected QMP greeting '%.64s'", text ? text : "");
+	free(text);
+	return -1;
 }
 
 static int
