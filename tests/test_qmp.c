@@ -460,7 +460,7 @@ Test(qmp, missing_greeting_times_out)
 	cr_assert_eq(qmp_connect(sock_path, 200, &c), -1);
 	cr_assert_geq(elapsed_ms(start), 200);
 	cr_assert_lt(elapsed_ms(start), 5000);
-	cr_assert(strstr(err_msg(), "timed out waiting for the QMP greeting"),
+	cr_assert(strstr(err_msg(), "timed out waiting for QMP greeting"),
 		  "%s", err_msg());
 }
 
@@ -612,5 +612,33 @@ Test(qmp, event_before_greeting_is_queued)
 	cr_assert_eq(qmp_next_event(c, 0, &ev), 0, "%s", err_msg());
 	cr_assert_str_eq(event_name(ev), "RESUME");
 	json_decref(ev);
+	qmp_close(c);
+}
+
+static void
+behave_shutdown_then_close(int fd)
+{
+	greet(fd);
+	put(fd, "{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": true, "
+		"\"reason\": \"guest-panic\"}}\r\n");
+}
+
+Test(qmp, events_before_close_survive_a_failed_command)
+{
+	struct qmp_conn *c;
+	json_t *ev;
+	int status;
+
+	fake_server(behave_shutdown_then_close);
+	cr_assert_eq(qmp_connect(sock_path, T_MS, &c), 0, "%s", err_msg());
+	cr_assert_eq(waitpid(fake_pid, &status, 0), fake_pid);
+	fake_pid = -1;
+
+	cr_assert_eq(qmp_execute(c, "cont", NULL, T_MS, NULL), -1);
+	cr_assert(strstr(err_msg(), "QMP socket closed"), "%s", err_msg());
+	cr_assert_eq(qmp_wait_event(c, "SHUTDOWN", 0, &ev), 0, "%s",
+		     err_msg());
+	json_decref(ev);
+	cr_assert_eq(qmp_next_event(c, 0, &ev), -1);
 	qmp_close(c);
 }

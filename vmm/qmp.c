@@ -20,7 +20,7 @@
 
 struct qmp_conn {
 	int fd;
-	char *buf;	/* bytes read; unparsed from off, no '\n' before scan */
+	char *buf; /* bytes read; unparsed from off, no '\n' before scan */
 	size_t off;
 	size_t len;
 	size_t cap;
@@ -28,7 +28,7 @@ struct qmp_conn {
 	json_t *events; /* array, oldest first */
 	unsigned long dropped;
 	json_int_t next_id;
-	int closed;			/* the peer closed the socket */
+	int closed;		      /* the peer closed the socket */
 	char broken[ERR_MSG_MAX / 2]; /* why the connection is unusable */
 	char err_class[64];
 };
@@ -291,6 +291,22 @@ route(struct qmp_conn *c, json_t *msg, json_int_t want, json_t **reply)
 	return ROUTE_DROPPED;
 }
 
+/*
+ * The peer is gone while we were writing: keep the events it sent
+ * before it went (a SHUTDOWN, say), then report the close.
+ */
+static int
+conn_lost(struct qmp_conn *c, int err)
+{
+	json_t *msg;
+
+	while (read_msg(c, deadline_of(0), &msg) == 0)
+		route(c, msg, 0, NULL);
+	if (!c->broken[0])
+		conn_closed(c, err);
+	return conn_check(c);
+}
+
 static int
 send_all(struct qmp_conn *c, const char *p, size_t n, int64_t deadline,
 	 const char *command)
@@ -306,7 +322,7 @@ send_all(struct qmp_conn *c, const char *p, size_t n, int64_t deadline,
 			continue;
 		}
 		if (errno == EPIPE || errno == ECONNRESET)
-			return conn_closed(c, errno);
+			return conn_lost(c, errno);
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -437,7 +453,7 @@ read_greeting(struct qmp_conn *c, int64_t deadline)
 		if (r < 0)
 			return -1;
 		if (r > 0)
-			return err_set("timed out waiting for the QMP greeting");
+			return err_set("timed out waiting for QMP greeting");
 		if (!json_is_string(json_object_get(msg, "event")))
 			break;
 		queue_event(c, msg);
@@ -542,7 +558,7 @@ read_event(struct qmp_conn *c, const char *name, int64_t deadline,
 		if (route(c, msg, 0, NULL) != ROUTE_EVENT)
 			continue;
 		last = json_array_size(c->events) - 1;
-		if (!name || event_named(json_array_get(c->events, last), name)) {
+		if (!name || event_named(msg, name)) {
 			*event = take_event(c, last);
 			return 0;
 		}
