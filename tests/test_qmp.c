@@ -237,7 +237,7 @@ Test(qmp, command_returns_value_and_takes_arguments)
 Test(qmp, unknown_command_is_ereply_and_connection_survives)
 {
 	struct qmp_conn *c = connect_qemu();
-	json_t *ret = json_object();
+	json_t *ret = (json_t *)1;
 	char status[32];
 
 	cr_assert_eq(qmp_execute(c, "no-such-command", NULL, T_MS, &ret),
