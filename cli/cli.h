@@ -73,6 +73,12 @@ const char *cli_reset(void);
 const char *cli_bold(void);
 
 /* Command entry points, one per top-level command. */
+int cmd_advise(int argc, char **argv);
+int cmd_baseline(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+
+/* Help texts of commands defined beside their code. */
+extern const char advise_usage[];
+extern const char baseline_usage[];
 
 #endif

@@ -43,6 +43,10 @@ static const char version_usage[] =
 
 /* The one table of top-level commands. */
 static const struct cli_cmd commands[] = {
+	{"advise", cmd_advise, "likely cause and action for an event",
+	 advise_usage},
+	{"baseline", cmd_baseline, "post-incident host baseline checks",
+	 baseline_usage},
 	{"help", cmd_help, "show the help of a command", help_usage},
 	{"version", cmd_version, "print the version", version_usage},
 	{NULL, NULL, NULL, NULL},
