@@ -719,17 +719,37 @@ scan_all_units(struct bl_ctx *c, struct unit_scan *s)
 	scan_user_units(c, s);
 }
 
+struct cron_scan {
+	struct bl_text fail; /* jobs from files no package ships */
+	struct bl_text nodb; /* jobs whose file's owner is unknown */
+	struct bl_text all;
+};
+
+static void
+cron_job(struct cron_scan *s, int owned, const char *path, const char *job)
+{
+	bl_text_item(&s->all, "%s%s%.100s", path, job ? ": " : "",
+		     job ? job : "");
+	if (owned == 0)
+		bl_text_item(&s->fail, "%s%s%.100s", path, job ? ": " : "",
+			     job ? job : "");
+	else if (owned < 0)
+		bl_text_item(&s->nodb, "%s%s%.100s", path, job ? ": " : "",
+			     job ? job : "");
+}
+
 /* Crontab lines that run something (not comments, blanks, VAR=x). */
 static void
 cron_entries(struct bl_ctx *c, const char *path, int local,
-	     struct bl_text *fail, struct bl_text *all)
+	     struct cron_scan *s)
 {
 	char *text, *line, *save = NULL;
-	int owned = local ? 0 : bl_owned(c, path);
+	int owned;
 	size_t len;
 
 	if (bl_read(c, path, BL_FILE_MAX, &text, &len) < 0)
 		return;
+	owned = local ? 0 : bl_owned(c, path);
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		while (isspace((unsigned char)*line))
@@ -738,16 +758,14 @@ cron_entries(struct bl_ctx *c, const char *path, int local,
 		    (strchr(line, '=') && strcspn(line, "=") <
 						  strcspn(line, " \t")))
 			continue;
-		bl_text_item(all, "%s: %.100s", path, line);
-		if (owned <= 0)
-			bl_text_item(fail, "%s: %.100s", path, line);
+		cron_job(s, owned, path, line);
 	}
 	free(text);
 }
 
 static void
 cron_dir(struct bl_ctx *c, const char *dir, int lines, int local,
-	 struct bl_text *fail, struct bl_text *all)
+	 struct cron_scan *s)
 {
 	char path[PATH_BUF];
 	json_t *names, *v;
@@ -757,18 +775,13 @@ cron_dir(struct bl_ctx *c, const char *dir, int lines, int local,
 	json_array_foreach(names, i, v) {
 		const char *name = json_string_value(v);
 
-		if (name[0] == '.' || path_fmt(path, sizeof(path), "%s/%s",
-					       dir, name) < 0)
+		if (name[0] == '.' || !strcmp(name, "placeholder") ||
+		    path_fmt(path, sizeof(path), "%s/%s", dir, name) < 0)
 			continue;
-		if (lines) {
-			cron_entries(c, path, local, fail, all);
-			continue;
-		}
-		if (!strcmp(name, "placeholder"))
-			continue;
-		bl_text_item(all, "%s", path);
-		if (local || bl_owned(c, path) <= 0)
-			bl_text_item(fail, "%s", path);
+		if (lines)
+			cron_entries(c, path, local, s);
+		else
+			cron_job(s, local ? 0 : bl_owned(c, path), path, NULL);
 	}
 	json_decref(names);
 }
@@ -777,26 +790,32 @@ static void
 check_cron(struct bl_ctx *c)
 {
 	static const char id[] = "cron", title[] = "cron and at jobs";
-	struct bl_text fail = {0}, all = {0};
+	static const char *const run_parts[] = {
+		"/etc/cron.hourly", "/etc/cron.daily", "/etc/cron.weekly",
+		"/etc/cron.monthly"};
+	struct cron_scan s = {0};
+	size_t i;
 
-	cron_entries(c, "/etc/crontab", 0, &fail, &all);
-	cron_dir(c, "/etc/cron.d", 1, 0, &fail, &all);
-	cron_dir(c, "/etc/cron.hourly", 0, 0, &fail, &all);
-	cron_dir(c, "/etc/cron.daily", 0, 0, &fail, &all);
-	cron_dir(c, "/etc/cron.weekly", 0, 0, &fail, &all);
-	cron_dir(c, "/etc/cron.monthly", 0, 0, &fail, &all);
-	cron_dir(c, "/var/spool/cron/crontabs", 1, 1, &fail, &all);
-	cron_dir(c, "/var/spool/cron/atjobs", 0, 1, &fail, &all);
-	bl_text_end(&fail);
-	bl_text_end(&all);
+	cron_entries(c, "/etc/crontab", 0, &s);
+	cron_dir(c, "/etc/cron.d", 1, 0, &s);
+	for (i = 0; i < 4; i++)
+		cron_dir(c, run_parts[i], 0, 0, &s);
+	cron_dir(c, "/var/spool/cron/crontabs", 1, 1, &s);
+	cron_dir(c, "/var/spool/cron/atjobs", 0, 1, &s);
+	bl_text_end(&s.fail);
+	bl_text_end(&s.nodb);
+	bl_text_end(&s.all);
 
-	if (fail.count)
-		bl_result(c, id, title, BASELINE_FAIL, fail.buf,
+	if (s.fail.count)
+		bl_result(c, id, title, BASELINE_FAIL, s.fail.buf,
 			  "jobs from user crontabs, at, or files no package "
 			  "ships: local persistence to explain");
+	else if (s.nodb.count)
+		bl_result(c, id, title, BASELINE_UNKNOWN, s.nodb.buf,
+			  c->owned_why);
 	else
 		bl_result(c, id, title, BASELINE_PASS,
-			  all.count ? all.buf : "none",
+			  s.all.count ? s.all.buf : "none",
 			  "every job comes from a package's file");
 }
 
@@ -805,6 +824,7 @@ struct suid_scan {
 	struct bl_text local;
 	struct bl_text nodb;
 	int truncated;
+	int tops;   /* top directories walked */
 };
 
 static int
@@ -836,7 +856,8 @@ suid_walk(struct bl_ctx *c, struct suid_scan *s)
 	for (i = 0; i < sizeof(tops) / sizeof(tops[0]); i++) {
 		trunc = 0;
 		/* A top that is a symlink (merged /usr) is walked as /usr. */
-		bl_walk(c, tops[i], scan_suid, s, &trunc);
+		if (bl_walk(c, tops[i], scan_suid, s, &trunc) == 0)
+			s->tops++;
 		s->truncated |= trunc;
 	}
 	bl_sort_strings(s->set);
@@ -858,6 +879,10 @@ report_suid(struct bl_ctx *c, struct suid_scan *s)
 	else if (s->nodb.count)
 		bl_result(c, id, title, BASELINE_UNKNOWN, s->nodb.buf,
 			  c->owned_why);
+	else if (!s->tops)
+		bl_result(c, id, title, BASELINE_UNKNOWN, "",
+			  "none of /usr, /bin, /sbin, /opt is a directory "
+			  "beneath the root");
 	else if (s->truncated)
 		bl_result(c, id, title, BASELINE_UNKNOWN,
 			  "walk stopped at its bound",
