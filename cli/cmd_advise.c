@@ -26,6 +26,13 @@ const char advise_usage[] =
 	"  --log FILE        a security log (logs/security-DATE.log)\n"
 	"  --json            print JSON\n";
 
+/* EXIT_NOT_FOUND when the last failure was a missing file. */
+static int
+errno_exit(void)
+{
+	return errno == ENOENT ? EXIT_NOT_FOUND : EXIT_FAIL;
+}
+
 static void
 print_row(const char *cause, const char *action)
 {
@@ -61,6 +68,12 @@ advise_one(const struct advice *a, const char *text, const char *severity)
 	return r ? EXIT_OK : EXIT_NOT_FOUND;
 }
 
+static const char *
+str_of(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
 static int
 advise_log(const struct advice *a, const char *log)
 {
@@ -70,7 +83,7 @@ advise_log(const struct advice *a, const char *log)
 
 	sum = advice_log_summary(a, log, &skipped);
 	if (!sum)
-		return cli_fail_err(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_FAIL,
+		return cli_fail_err(errno_exit(),
 				    NULL);
 	if (cli.json) {
 		cli_print_json(json_pack("{s:s, s:i, s:o}", "log", log,
@@ -81,17 +94,16 @@ advise_log(const struct advice *a, const char *log)
 	if (!json_array_size(sum))
 		printf("no security events in %s\n", log);
 	json_array_foreach(sum, i, e) {
-		const char *sev = json_string_value(json_object_get(e, "severity"));
+		const char *sev = str_of(e, "severity");
 		json_t *cause = json_object_get(e, "likely_cause");
+		long long n = json_integer_value(json_object_get(e, "count"));
 
 		printf("%s%-9s%s %5lldx  %s.%s\n", cli_sev_color(sev), sev,
-		       cli_reset(),
-		       (long long)json_integer_value(json_object_get(e, "count")),
-		       json_string_value(json_object_get(e, "subsystem")),
-		       json_string_value(json_object_get(e, "event")));
+		       cli_reset(), n, str_of(e, "subsystem"),
+		       str_of(e, "event"));
 		if (json_is_string(cause))
 			print_row(json_string_value(cause),
-				  json_string_value(json_object_get(e, "action")));
+				  str_of(e, "action"));
 		else
 			printf("  no advice: no row of %s matches\n", a->path);
 	}

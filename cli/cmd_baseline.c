@@ -129,6 +129,13 @@ save_pair(const char *prefix, const char *fixed, json_t *value,
 	return 0;
 }
 
+/* EXIT_NOT_FOUND when the last failure was a missing file. */
+static int
+errno_exit(void)
+{
+	return errno == ENOENT ? EXIT_NOT_FOUND : EXIT_FAIL;
+}
+
 static void
 print_capture(const char *path, json_t *cap)
 {
@@ -163,7 +170,7 @@ baseline_capture_cmd(int argc, char **argv)
 		return rc;
 	cap = baseline_capture(o.root, o.family);
 	if (!cap)
-		return cli_fail_err(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_FAIL,
+		return cli_fail_err(errno_exit(),
 				    "cannot capture a baseline");
 
 	if (o.out) {
@@ -200,7 +207,7 @@ load_against(const char *file, json_t **out, char path[PATH_BUF])
 		return EXIT_OK;
 	}
 	if (file_read_all(path, CAPTURE_MAX, &text, &len) < 0)
-		return cli_fail_err(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_FAIL,
+		return cli_fail_err(errno_exit(),
 				    "cannot read the baseline");
 	*out = json_loadb(text, len, 0, NULL);
 	free(text);
@@ -233,7 +240,8 @@ print_results(json_t *report, const char *saved)
 	size_t i;
 
 	json_array_foreach(checks, i, r) {
-		const char *v = json_string_value(json_object_get(r, "verdict"));
+		const char *v =
+			json_string_value(json_object_get(r, "verdict"));
 		const char *obs =
 			json_string_value(json_object_get(r, "observed"));
 
@@ -289,7 +297,7 @@ baseline_check_cmd(int argc, char **argv)
 	checks = baseline_check(o.root, o.family, against);
 	json_decref(against);
 	if (!checks)
-		return cli_fail_err(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_FAIL,
+		return cli_fail_err(errno_exit(),
 				    "cannot run the baseline checks");
 	failed = baseline_count(checks, BASELINE_FAIL);
 	report = make_report(&o, against_path, checks);

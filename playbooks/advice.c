@@ -296,7 +296,8 @@ advice_split_event(const char *text, char sub[ADVICE_NAME_MAX],
 	if (!text[n] || n == 0 || !text[n + 1])
 		return err_set("'%s' is not SUBSYSTEM.EVENT", text);
 	if (n >= ADVICE_NAME_MAX || strlen(text + n + 1) >= ADVICE_NAME_MAX)
-		return err_set("'%.40s...' is too long for an event name", text);
+		return err_set("'%.40s...' is too long for an event name",
+			       text);
 	memcpy(sub, text, n);
 	sub[n] = '\0';
 	strcpy(event, text + n + 1);
@@ -310,6 +311,7 @@ summary_add(json_t *seen, const char *line)
 	json_t *ev = json_loads(line, 0, NULL), *entry;
 	const char *sub, *name, *sev;
 	char key[ADVICE_NAME_MAX * 2 + 2];
+	json_int_t count;
 	int rc = -1;
 
 	sub = json_string_value(json_object_get(ev, "subsystem"));
@@ -325,10 +327,8 @@ summary_add(json_t *seen, const char *line)
 				  "event", name, "count", 0, "severity", sev);
 		json_object_set_new(seen, key, entry);
 	}
-	json_object_set_new(
-		entry, "count",
-		json_integer(json_integer_value(json_object_get(entry, "count")) +
-			     1));
+	count = json_integer_value(json_object_get(entry, "count"));
+	json_object_set_new(entry, "count", json_integer(count + 1));
 	if (advice_severity_rank(sev) >
 	    advice_severity_rank(
 		    json_string_value(json_object_get(entry, "severity"))))

@@ -387,7 +387,8 @@ load_owned(struct bl_ctx *c)
 	names = bl_list_dir(c, "/var/lib/dpkg/info");
 	if (!names) {
 		snprintf(c->owned_why, sizeof(c->owned_why),
-			 "no dpkg database, so package ownership is unknown: %s",
+			 "no dpkg database, so package ownership is "
+			 "unknown: %s",
 			 err_msg());
 		c->owned_state = -1;
 		return;
@@ -633,7 +634,8 @@ baseline_capture_valid(json_t *capture)
 		return err_set("baseline capture has no \"sets\" object");
 	json_object_foreach(sets, key, set) {
 		if (!json_is_array(set))
-			return err_set("baseline set '%s' is not an array", key);
+			return err_set("baseline set '%s' is not an array",
+				       key);
 		json_array_foreach(set, i, v)
 			if (!json_is_string(v))
 				return err_set("baseline set '%s' holds a "

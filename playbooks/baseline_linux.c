@@ -479,7 +479,8 @@ check_mac_lsm(struct bl_ctx *c)
 static void
 check_preload(struct bl_ctx *c)
 {
-	static const char id[] = "ld-so-preload", title[] = "/etc/ld.so.preload";
+	static const char id[] = "ld-so-preload",
+			  title[] = "/etc/ld.so.preload";
 	struct bl_text t = {0};
 	char *text, *line, *save = NULL;
 	size_t len;
@@ -597,7 +598,8 @@ static int
 vendor_path(const char *p)
 {
 	return !strncmp(p, "/lib/systemd/", 13) ||
-	       !strncmp(p, "/usr/lib/systemd/", 17) || !strcmp(p, "/dev/null") ||
+	       !strncmp(p, "/usr/lib/systemd/", 17) ||
+	       !strcmp(p, "/dev/null") ||
 	       !strncmp(p, "/etc/systemd/", 13) ||
 	       !strncmp(p, "/run/systemd/", 13);
 }

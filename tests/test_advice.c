@@ -91,7 +91,8 @@ Test(advice, every_design_event_has_an_any_row)
 		"network.gateway.flood", "fsevents.file.unexpected",
 		"fsevents.nvram.mutation",
 		"fsevents.bundle.deleted-while-running",
-		"fsevents.disk-image.size-spike", "fsevents.permissions.changed",
+		"fsevents.disk-image.size-spike",
+		"fsevents.permissions.changed",
 		"fsevents.watch.overflow", "vsock.message.oversized",
 		"vsock.protocol.violation", "vsock.port.unauthorized",
 		"virtiofs.symlink.escape-attempt",
@@ -133,10 +134,12 @@ Test(advice, split_event_accepts_dot_and_slash)
 	char sub[ADVICE_NAME_MAX], ev[ADVICE_NAME_MAX];
 	char long_name[300];
 
-	cr_assert_eq(advice_split_event("fsevents.file.unexpected", sub, ev), 0);
+	cr_assert_eq(advice_split_event("fsevents.file.unexpected", sub, ev),
+		     0);
 	cr_assert_str_eq(sub, "fsevents");
 	cr_assert_str_eq(ev, "file.unexpected");
-	cr_assert_eq(advice_split_event("fsevents/file.unexpected", sub, ev), 0);
+	cr_assert_eq(advice_split_event("fsevents/file.unexpected", sub, ev),
+		     0);
 	cr_assert_str_eq(sub, "fsevents");
 	cr_assert_str_eq(ev, "file.unexpected");
 	cr_assert_eq(advice_split_event("fsevents", sub, ev), -1);

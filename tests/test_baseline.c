@@ -138,7 +138,8 @@ Test(baseline, tampered_root_fails_what_was_tampered)
 			 "/etc/systemd/system/backdoor.service");
 	cr_assert_str_eq(field(r, "units-user", "observed"),
 			 "/home/alice/.config/systemd/user/miner.service");
-	cr_assert_str_eq(field(r, "suid", "observed"), "/usr/local/bin/.helper");
+	cr_assert_str_eq(field(r, "suid", "observed"),
+			 "/usr/local/bin/.helper");
 	cr_assert(strstr(field(r, "cron", "observed"),
 			 "/var/spool/cron/crontabs/root: */5"));
 	cr_assert_eq(baseline_count(r, BASELINE_FAIL), 11);
@@ -245,10 +246,12 @@ Test(baseline, unreadable_or_bad_files_give_unknown)
 
 	cr_assert_eq(th_sh("cd '%s' && rm proc/sys/kernel/tainted && "
 			   "mkdir proc/sys/kernel/tainted && "
-			   "echo 'no brackets' > sys/kernel/security/lockdown && "
+			   "echo 'no brackets' > "
+			   "sys/kernel/security/lockdown && "
 			   "printf '\\007\\000' > sys/firmware/efi/efivars/"
 			   "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c && "
-			   "echo maybe > sys/module/module/parameters/sig_enforce"
+			   "echo maybe > "
+			   "sys/module/module/parameters/sig_enforce"
 			   " && rm -r var/lib/dpkg",
 			   root),
 		     0);
@@ -323,9 +326,10 @@ write_binary_daemon(const char *root)
 	uint32_t len = 0;
 	FILE *f;
 
-	plist_dict_set_item(dict, "Label", plist_new_string("com.evil.persist"));
-	plist_array_append_item(
-		args, plist_new_string("/Library/Application Support/.x/agent"));
+	plist_dict_set_item(dict, "Label",
+			    plist_new_string("com.evil.persist"));
+	plist_array_append_item(args, plist_new_string("/Library/Application "
+						       "Support/.x/agent"));
 	plist_array_append_item(args, plist_new_string("--daemon"));
 	plist_dict_set_item(dict, "ProgramArguments", args);
 	plist_dict_set_item(dict, "RunAtLoad", plist_new_bool(1));
