@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 
+#include "lib/diag.h"
 #include "lib/err.h"
 #include "lib/fileio.h"
 #include "lib/home.h"
@@ -219,6 +220,16 @@ load_against(const char *file, json_t **out, char path[PATH_BUF])
 	return EXIT_OK;
 }
 
+/* A capture of one root compared with another is usually a mistake. */
+static void
+warn_other_root(json_t *against, const char *root)
+{
+	const char *was = json_string_value(json_object_get(against, "root"));
+
+	if (was && strcmp(was, root))
+		diag_warn("comparing '%s' with a capture of '%s'", root, was);
+}
+
 static const char *
 verdict_color(const char *v)
 {
@@ -293,6 +304,7 @@ baseline_check_cmd(int argc, char **argv)
 	rc = load_against(o.out, &against, against_path);
 	if (rc != EXIT_OK)
 		return rc;
+	warn_other_root(against, o.root);
 
 	checks = baseline_check(o.root, o.family, against);
 	json_decref(against);
