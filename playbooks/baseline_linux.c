@@ -286,7 +286,9 @@ ko_signed(struct bl_ctx *c, const char *path)
 	fd = bl_open(c, path, O_RDONLY);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) == 0 && (size_t)st.st_size < n)
+	if (fstat(fd, &st) < 0)
+		rc = -1;
+	else if ((size_t)st.st_size < n)
 		rc = 0;
 	else if (pread(fd, tail, n, st.st_size - (off_t)n) == (ssize_t)n)
 		rc = !memcmp(tail, SIG_MARKER, n);
