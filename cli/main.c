@@ -49,12 +49,12 @@ static const char version_usage[] =
 
 /* The one table of top-level commands. */
 static const struct cli_cmd commands[] = {
-	{"events", cmd_events, "list and follow security events",
-	 cmd_events_usage},
 	{"advise", cmd_advise, "likely cause and action for an event",
 	 advise_usage},
 	{"baseline", cmd_baseline, "post-incident host baseline checks",
 	 baseline_usage},
+	{"events", cmd_events, "list and follow security events",
+	 cmd_events_usage},
 	{"help", cmd_help, "show the help of a command", help_usage},
 	{"log", cmd_log, "verify the event logs, record an event",
 	 cmd_log_usage},

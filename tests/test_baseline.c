@@ -337,6 +337,8 @@ write_binary_daemon(const char *root)
 	plist_free(dict);
 	cr_assert(bin && len > 8 && !memcmp(bin, "bplist00", 8));
 
+	/* git keeps no empty directory: make it here. */
+	cr_assert_eq(th_sh("mkdir -p '%s/Library/LaunchDaemons'", root), 0);
 	snprintf(path, sizeof(path),
 		 "%s/Library/LaunchDaemons/com.evil.persist.plist", root);
 	f = fopen(path, "wb");
