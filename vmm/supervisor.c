@@ -1,0 +1,458 @@
+#include "supervisor.h"
+
+#include "detect/evlog.h"
+#include "lib/diag.h"
+#include "lib/err.h"
+#include "lib/fileio.h"
+#include "lib/path.h"
+#include "lib/timefmt.h"
+#include "vmm/bundle.h"
+#include "vmm/qemu.h"
+#include "vmm/qmp.h"
+#include "vmm/vmstate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define TICK_MS 1000
+#define STDERR_TAIL 2048
+
+struct sup {
+	const char *name;
+	struct vm_config cfg;
+	char bundle[PATH_BUF];
+	char run[PATH_BUF];
+	int lock_fd;
+	pid_t qemu_pid;
+	int pidfd;
+	int sigfd;
+	int events_fd; /* qmp-events.jsonl */
+	struct qmp_conn *qmp;
+	char shutdown_reason[48];
+	int64_t started_us;
+};
+
+static int
+run_path(const struct sup *s, char *buf, size_t size, const char *file)
+{
+	return path_fmt(buf, size, "%s/%s", s->run, file);
+}
+
+/* Take the run dir: one supervisor per VM, and no stale files left. */
+static int
+sup_claim(struct sup *s)
+{
+	static const char *const stale[] = {
+		"exit.json",	"qemu.pid",	 "qmp.sock", "qmp-events.sock",
+		"console.sock", "channel.sock", "requests.jsonl",
+	};
+	char path[PATH_BUF], pid[32];
+	size_t i;
+
+	if (vm_run_dir(s->name, s->run, sizeof(s->run)) < 0 ||
+	    run_path(s, path, sizeof(path), "supervisor.lock") < 0)
+		return -1;
+	s->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+			  0600);
+	if (s->lock_fd < 0)
+		return err_errno("cannot open '%s'", path);
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0)
+		return err_set("VM '%s' is already running", s->name);
+	if (vm_qemu_pid(s->name))
+		return err_set("VM '%s' is already running (its QEMU lives "
+			       "without a supervisor)",
+			       s->name);
+
+	for (i = 0; i < sizeof(stale) / sizeof(stale[0]); i++)
+		if (run_path(s, path, sizeof(path), stale[i]) == 0)
+			unlink(path);
+
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (run_path(s, path, sizeof(path), "supervisor.pid") < 0)
+		return -1;
+	return file_write_atomic(path, pid, strlen(pid), 0600);
+}
+
+static void
+spec_from_config(const struct sup *s, struct qemu_spec *q, char *disk,
+		 char *nvram, size_t size)
+{
+	const struct vm_config *c = &s->cfg;
+	size_t i;
+
+	memset(q, 0, sizeof(*q));
+	snprintf(disk, size, "%s/Disk.img", s->bundle);
+	snprintf(nvram, size, "%s/NVRAM", s->bundle);
+	q->name = c->name;
+	q->uuid = c->uuid;
+	q->cpus = c->cpus;
+	q->memory_mb = (long)c->memory_mb;
+	q->run_dir = s->run;
+	q->disk = disk;
+	q->firmware = c->firmware[0] ? c->firmware : NULL;
+	q->nvram = q->firmware ? nvram : NULL;
+	q->kernel = c->kernel[0] ? c->kernel : NULL;
+	q->initrd = c->initrd[0] ? c->initrd : NULL;
+	q->append = c->append[0] ? c->append : NULL;
+	q->accel = c->accel;
+	q->net_mode = vm_net_mode_name(c->net_mode);
+	q->mac = c->mac;
+	q->host_channel = c->host_channel;
+	for (i = 0; i < c->nshares && i < QEMU_MAX_SHARES; i++) {
+		q->shares[i].path = c->shares[i].path;
+		q->shares[i].tag = c->shares[i].tag;
+		q->shares[i].readonly = c->shares[i].read_only;
+	}
+	q->nshares = (int)i;
+	for (i = 0; i < c->nusb && i < QEMU_MAX_USB; i++)
+		q->usb[i] = c->usb[i];
+	q->nusb = (int)i;
+}
+
+static int
+sup_spawn(struct sup *s)
+{
+	char disk[PATH_BUF], nvram[PATH_BUF], errpath[PATH_BUF];
+	struct qemu_spec spec;
+	char **argv;
+	int errfd;
+
+	spec_from_config(s, &spec, disk, nvram, sizeof(disk));
+	if (qemu_argv(&spec, &argv) < 0)
+		return -1;
+	if (run_path(s, errpath, sizeof(errpath), "qemu.stderr") < 0) {
+		qemu_argv_free(argv);
+		return -1;
+	}
+
+	s->qemu_pid = fork();
+	if (s->qemu_pid < 0) {
+		qemu_argv_free(argv);
+		return err_errno("cannot fork for QEMU");
+	}
+	if (s->qemu_pid == 0) {
+		/* Its own process group: a terminal's ^C is not for QEMU. */
+		setpgid(0, 0);
+		umask(077);
+		errfd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (errfd >= 0) {
+			dup2(errfd, STDOUT_FILENO);
+			dup2(errfd, STDERR_FILENO);
+		}
+		int nullfd = open("/dev/null", O_RDONLY);
+		if (nullfd >= 0)
+			dup2(nullfd, STDIN_FILENO);
+		execvp(argv[0], argv);
+		dprintf(STDERR_FILENO, "cannot run '%s': %s\n", argv[0],
+			strerror(errno));
+		_exit(127);
+	}
+	qemu_argv_free(argv);
+
+	s->pidfd = (int)syscall(SYS_pidfd_open, s->qemu_pid, 0);
+	if (s->pidfd < 0)
+		return err_errno("cannot watch QEMU process %ld",
+				 (long)s->qemu_pid);
+	return 0;
+}
+
+/* What QEMU said on stderr, for the error message of a failed start. */
+static void
+qemu_stderr_tail(const struct sup *s, char *buf, size_t size)
+{
+	char path[PATH_BUF], *text, *start;
+	size_t len;
+
+	buf[0] = '\0';
+	if (run_path(s, path, sizeof(path), "qemu.stderr") < 0 ||
+	    file_read_all(path, 1 << 20, &text, &len) < 0)
+		return;
+	start = len > STDERR_TAIL ? text + len - STDERR_TAIL : text;
+	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		text[--len] = '\0';
+	snprintf(buf, size, "%s", start);
+	free(text);
+}
+
+static int
+qemu_exited(struct sup *s, int *status)
+{
+	pid_t r = waitpid(s->qemu_pid, status, WNOHANG);
+
+	return r == s->qemu_pid;
+}
+
+static int
+sup_connect(struct sup *s)
+{
+	char path[PATH_BUF], said[STDERR_TAIL + 1];
+	int64_t deadline = time_mono_ns() +
+			   (int64_t)SUPERVISOR_START_TIMEOUT_MS * 1000000;
+	int status;
+
+	if (run_path(s, path, sizeof(path), "qmp-events.sock") < 0)
+		return -1;
+	for (;;) {
+		if (qemu_exited(s, &status)) {
+			s->qemu_pid = 0;
+			qemu_stderr_tail(s, said, sizeof(said));
+			return err_set("QEMU could not start VM '%s': %s",
+				       s->name,
+				       said[0] ? said : "it exited at once");
+		}
+		if (access(path, F_OK) == 0 &&
+		    qmp_connect(path, 5000, &s->qmp) == 0)
+			return 0;
+		if (time_mono_ns() > deadline)
+			return err_set("QEMU did not open its QMP socket "
+				       "within %d s",
+				       SUPERVISOR_START_TIMEOUT_MS / 1000);
+		usleep(20000);
+	}
+}
+
+static void
+sup_emit(struct sup *s, enum ev_severity sev, const char *subsystem,
+	 const char *event, json_t *data)
+{
+	if (evlog_write(sev, subsystem, event, s->name, data) < 0)
+		diag_warn("cannot record %s.%s: %s", subsystem, event,
+			  err_msg());
+	json_decref(data);
+}
+
+static void
+sup_log_qmp_event(struct sup *s, json_t *ev)
+{
+	const char *name = json_string_value(json_object_get(ev, "event"));
+	const char *reason;
+	char *line;
+
+	if (name && !strcmp(name, "SHUTDOWN")) {
+		reason = json_string_value(json_object_get(
+			json_object_get(ev, "data"), "reason"));
+		snprintf(s->shutdown_reason, sizeof(s->shutdown_reason), "%s",
+			 reason ? reason : "");
+	}
+
+	line = json_dumps(ev, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (line && s->events_fd >= 0) {
+		size_t len = strlen(line);
+
+		line[len] = '\n';
+		if (file_write_full(s->events_fd, line, len + 1) < 0)
+			diag_warn("cannot write QMP event history: %s",
+				  strerror(errno));
+		line[len] = '\0';
+	}
+	free(line);
+}
+
+static void
+sup_drain_qmp(struct sup *s)
+{
+	json_t *ev;
+
+	while (qmp_next_event(s->qmp, 0, &ev) == 0) {
+		sup_log_qmp_event(s, ev);
+		json_decref(ev);
+	}
+}
+
+static int
+sup_write_exit(struct sup *s, int status)
+{
+	char path[PATH_BUF], ts[TIME_ISO_LEN];
+	int requested = vm_request_since(s->name, "stop", 0) == 1;
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	int crashed = !requested || sig != 0;
+	json_t *exit;
+	char *text;
+	int rc;
+
+	time_iso(time_now_us(), ts);
+	exit = json_pack("{s:s, s:i, s:i, s:s, s:b, s:b}", "ts", ts, "code",
+			 code, "signal", sig, "shutdown_reason",
+			 s->shutdown_reason, "requested", requested, "crashed",
+			 crashed);
+	text = json_dumps(exit, JSON_COMPACT);
+	if (run_path(s, path, sizeof(path), "exit.json") < 0 || !text)
+		rc = -1;
+	else
+		rc = file_write_atomic(path, text, strlen(text), 0600);
+	free(text);
+
+	if (crashed)
+		sup_emit(s, EV_CRITICAL, "vm-lifecycle", "crashed",
+			 json_pack("{s:i, s:i, s:s, s:I}", "exit_code", code,
+				   "signal", sig, "last_shutdown_reason",
+				   s->shutdown_reason, "pid",
+				   (json_int_t)s->qemu_pid));
+	json_decref(exit);
+	return rc;
+}
+
+static int
+sup_signals(struct sup *s)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (s->sigfd < 0)
+		return err_errno("cannot create a signalfd");
+	return 0;
+}
+
+/* The poll loop: QMP events, QEMU's exit, signals, a periodic tick. */
+static int
+sup_loop(struct sup *s)
+{
+	struct pollfd fds[3];
+	int status, n;
+
+	for (;;) {
+		fds[0] = (struct pollfd){.fd = s->pidfd, .events = POLLIN};
+		fds[1] = (struct pollfd){.fd = s->sigfd, .events = POLLIN};
+		fds[2] = (struct pollfd){
+			.fd = s->qmp ? qmp_fd(s->qmp) : -1, .events = POLLIN};
+		n = poll(fds, 3, TICK_MS);
+		if (n < 0 && errno != EINTR)
+			return err_errno("poll failed");
+
+		if (fds[2].revents) {
+			if (qmp_pump(s->qmp) < 0) {
+				sup_drain_qmp(s);
+				qmp_close(s->qmp);
+				s->qmp = NULL;
+			} else {
+				sup_drain_qmp(s);
+			}
+		}
+		if (fds[0].revents) {
+			waitpid(s->qemu_pid, &status, 0);
+			if (s->qmp) {
+				qmp_pump(s->qmp);
+				sup_drain_qmp(s);
+			}
+			return sup_write_exit(s, status);
+		}
+		if (fds[1].revents) {
+			diag_info("supervisor of '%s' told to go; QEMU %ld "
+				  "goes on",
+				  s->name, (long)s->qemu_pid);
+			return 0;
+		}
+	}
+}
+
+static void
+sup_ready(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+sup_ready(int fd, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fd < 0)
+		return;
+	va_start(ap, fmt);
+	vdprintf(fd, fmt, ap);
+	va_end(ap);
+	close(fd);
+}
+
+static void
+sup_release(struct sup *s)
+{
+	char path[PATH_BUF];
+
+	qmp_close(s->qmp);
+	if (s->events_fd >= 0)
+		close(s->events_fd);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	if (s->sigfd >= 0)
+		close(s->sigfd);
+	if (s->lock_fd >= 0) {
+		if (run_path(s, path, sizeof(path), "supervisor.pid") == 0)
+			unlink(path);
+		close(s->lock_fd);
+	}
+}
+
+static int
+sup_start(struct sup *s)
+{
+	char path[PATH_BUF];
+
+	if (bundle_load(s->name, &s->cfg, s->bundle, sizeof(s->bundle)) != 1)
+		return -1;
+	if (sup_claim(s) < 0 || sup_signals(s) < 0)
+		return -1;
+
+	if (run_path(s, path, sizeof(path), "qmp-events.jsonl") < 0)
+		return -1;
+	s->events_fd = open(path,
+			    O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+				    O_CLOEXEC,
+			    0600);
+	if (s->events_fd < 0)
+		return err_errno("cannot open '%s'", path);
+
+	s->started_us = time_now_us();
+	if (sup_spawn(s) < 0 || sup_connect(s) < 0)
+		return -1;
+	return 0;
+}
+
+int
+supervisor_run(const char *name, int ready_fd)
+{
+	struct sup s = {
+		.name = name,
+		.lock_fd = -1,
+		.pidfd = -1,
+		.sigfd = -1,
+		.events_fd = -1,
+	};
+	int rc;
+
+	if (sup_start(&s) < 0) {
+		sup_ready(ready_fd, "error %s\n", err_msg());
+		if (s.qemu_pid > 0) {
+			/* A QEMU that never answered is of no use to anyone. */
+			kill(s.qemu_pid, SIGKILL);
+			waitpid(s.qemu_pid, NULL, 0);
+		}
+		sup_release(&s);
+		return -1;
+	}
+
+	sup_emit(&s, EV_INFO, "vm-lifecycle", "started",
+		 json_pack("{s:I, s:I}", "qemu_pid", (json_int_t)s.qemu_pid,
+			   "supervisor_pid", (json_int_t)getpid()));
+	sup_ready(ready_fd, "ok %ld\n", (long)s.qemu_pid);
+
+	rc = sup_loop(&s);
+	sup_release(&s);
+	return rc;
+}
