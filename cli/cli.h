@@ -80,6 +80,15 @@ int cmd_baseline(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 
+/* secvf vm start | pause | resume | stop | console (cli/cmd_vmrun.c). */
+int cmd_vm_start(int argc, char **argv);
+int cmd_vm_pause(int argc, char **argv);
+int cmd_vm_resume(int argc, char **argv);
+int cmd_vm_stop(int argc, char **argv);
+int cmd_vm_console(int argc, char **argv);
+extern const char vm_start_usage[], vm_pause_usage[], vm_resume_usage[],
+	vm_stop_usage[], vm_console_usage[];
+
 /* Usage texts of the commands that keep them in their own file. */
 extern const char cmd_events_usage[];
 extern const char cmd_log_usage[];

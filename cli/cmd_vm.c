@@ -8,6 +8,7 @@
 #include "lib/path.h"
 #include "vmm/bundle.h"
 #include "vmm/clone.h"
+#include "vmm/vmstate.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,10 +27,15 @@ static const char vm_usage[] =
 	"\n"
 	"Subcommands:\n"
 	"  create     make a new VM bundle\n"
-	"  list       list every VM\n"
-	"  show       print a VM's configuration and disk usage\n"
-	"  delete     remove a stopped VM's bundle\n"
+	"  list       list every VM and its state\n"
+	"  show       print a VM's state, configuration and disk usage\n"
+	"  start      start a VM under its supervisor\n"
+	"  pause      pause a running VM (keeps its memory)\n"
+	"  resume     resume a paused VM\n"
+	"  stop       power a VM off (or end QEMU with --force)\n"
+	"  console    attach to a running VM's serial console\n"
 	"  snapshot   clone a stopped or paused VM copy-on-write\n"
+	"  delete     remove a stopped VM's bundle\n"
 	"\n"
 	"Run 'secvf help vm SUBCOMMAND' for its options.\n";
 
@@ -74,50 +80,22 @@ static const char snapshot_usage[] =
 	"copy-on-write where the filesystem can (reflink), otherwise by a\n"
 	"copy that keeps the disk's holes.  NAME must not be running.\n";
 
-/*
- * Is a QEMU process running for name?  Only a pid file naming a live
- * process whose command is qemu-system-* counts: a stale pid file, or
- * one whose pid was reused by another program, does not.
- */
-static int
-vm_live(const char *name)
+/* The state of name, told from QEMU (see vmm/vmstate.h). */
+static enum vm_run_state
+vm_state(const char *name, struct vm_status *st)
 {
-	char path[PATH_BUF], buf[4096], *end;
-	const char *base;
-	ssize_t n;
-	long pid;
-	int fd;
+	if (vm_status_get(name, st) < 0)
+		st->state = VM_UNRESPONSIVE;
+	return st->state;
+}
 
-	if (home_path(path, sizeof(path), "run/%s/qemu.pid", name) < 0)
-		return 0;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, 31);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-
-	errno = 0;
-	pid = strtol(buf, &end, 10);
-	if (errno || pid <= 0 || pid > INT_MAX || (*end && *end != '\n'))
-		return 0;
-	if (kill((pid_t)pid, 0) < 0 && errno != EPERM)
-		return 0;
-
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	base = strrchr(buf, '/');
-	base = base ? base + 1 : buf;
-	return !strncmp(base, "qemu-system", 11);
+static json_t *
+state_json(const struct vm_status *st)
+{
+	return json_pack("{s:s, s:s, s:I, s:I}", "state",
+			 vm_run_state_name(st->state), "qemu_status",
+			 st->qemu_status, "qemu_pid", (json_int_t)st->qemu_pid,
+			 "supervisor_pid", (json_int_t)st->supervisor_pid);
 }
 
 /* Shared pieces */
@@ -438,6 +416,7 @@ static void
 list_row(const struct bundle_entry *e, json_t *arr)
 {
 	struct vm_config c;
+	struct vm_status st;
 	char mem[32], disk[32];
 	int rc = bundle_load(e->name, &c, NULL, 0);
 
@@ -453,15 +432,21 @@ list_row(const struct bundle_entry *e, json_t *arr)
 			       vm_family_name(e->family), err_msg());
 		return;
 	}
+	vm_state(e->name, &st);
 	if (arr) {
-		json_array_append_new(arr, config_json(&c));
+		json_t *o = config_json(&c), *state = state_json(&st);
+
+		json_object_update(o, state);
+		json_decref(state);
+		json_array_append_new(arr, o);
 		return;
 	}
 	size_format(c.memory_mb << 20, mem, sizeof(mem));
 	size_format(c.disk_bytes, disk, sizeof(disk));
-	printf("%-20s %-6s %4d %10s %10s %s%s%s\n", c.name,
-	       vm_family_name(c.family), c.cpus, mem, disk,
-	       vm_net_mode_name(c.net_mode), *c.network ? ":" : "", c.network);
+	printf("%-20s %-12s %-6s %4d %10s %10s %s%s%s\n", c.name,
+	       vm_run_state_name(st.state), vm_family_name(c.family), c.cpus,
+	       mem, disk, vm_net_mode_name(c.net_mode),
+	       *c.network ? ":" : "", c.network);
 }
 
 static int
@@ -483,8 +468,8 @@ vm_list(int argc, char **argv)
 	if (cli.json)
 		arr = json_array();
 	else if (n)
-		printf("%-20s %-6s %4s %10s %10s %s\n", "NAME", "FAMILY",
-		       "CPUS", "MEMORY", "DISK", "NET");
+		printf("%-20s %-12s %-6s %4s %10s %10s %s\n", "NAME",
+		       "STATE", "FAMILY", "CPUS", "MEMORY", "DISK", "NET");
 	for (i = 0; i < n; i++)
 		list_row(&list[i], arr);
 	if (arr)
@@ -494,6 +479,24 @@ vm_list(int argc, char **argv)
 }
 
 /* vm show */
+
+static void
+show_state(const struct vm_status *st)
+{
+	printf("state:         %s", vm_run_state_name(st->state));
+	if (st->qemu_status[0] && strcmp(st->qemu_status,
+					 vm_run_state_name(st->state)))
+		printf(" (QEMU: %s)", st->qemu_status);
+	if (st->qemu_pid)
+		printf(", QEMU pid %ld", (long)st->qemu_pid);
+	if (st->qemu_pid && !st->supervisor_pid)
+		printf(", no supervisor");
+	if (st->state == VM_CRASHED)
+		printf(", exit %d signal %d%s%s", st->exit_code,
+		       st->exit_signal, st->shutdown_reason[0] ? ", last " : "",
+		       st->shutdown_reason);
+	putchar('\n');
+}
 
 static void
 show_text(const struct vm_config *c, const char *path, const struct stat *disk)
@@ -539,9 +542,10 @@ vm_show(int argc, char **argv)
 {
 	struct vm_config c;
 	char path[PATH_BUF], disk[PATH_BUF];
+	struct vm_status state;
 	struct stat st;
 	const char *name;
-	json_t *o;
+	json_t *o, *status;
 	int rc;
 
 	if ((rc = parse_simple("show", argc, argv, NULL)) != EXIT_OK ||
@@ -556,8 +560,10 @@ vm_show(int argc, char **argv)
 		return cli_fail(EXIT_FAIL, "cannot stat '%s': %s", disk,
 				strerror(errno));
 
+	vm_state(name, &state);
 	if (!cli.json) {
 		show_text(&c, path, &st);
+		show_state(&state);
 		return EXIT_OK;
 	}
 	o = config_json(&c);
@@ -565,7 +571,10 @@ vm_show(int argc, char **argv)
 	json_object_set_new(o, "disk_apparent", json_integer(st.st_size));
 	json_object_set_new(o, "disk_allocated",
 			    json_integer((json_int_t)st.st_blocks * 512));
-	json_object_set_new(o, "running", json_boolean(vm_live(name)));
+	json_object_set_new(o, "running",
+			    json_boolean(state.state == VM_RUNNING));
+	json_object_update(o, status = state_json(&state));
+	json_decref(status);
 	cli_print_json(o);
 	return EXIT_OK;
 }
@@ -582,7 +591,7 @@ vm_delete(int argc, char **argv)
 	if ((rc = parse_simple("delete", argc, argv, &force)) != EXIT_OK ||
 	    (rc = one_name("delete", argc, argv, &name)) != EXIT_OK)
 		return rc;
-	if (vm_live(name))
+	if (vm_qemu_pid(name))
 		return cli_fail(EXIT_STATE,
 				"VM '%s' is running; stop it first with "
 				"secvf vm stop %s",
@@ -654,6 +663,7 @@ vm_snapshot(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct clone_report *r;
+	struct vm_status state;
 	const char *name, *as = NULL;
 	int opt, rc;
 
@@ -675,11 +685,20 @@ vm_snapshot(int argc, char **argv)
 				       "invalid name for --as: %s", err_msg());
 
 	/* A running guest changes its disk under the copy. */
-	if (vm_live(name))
+	switch (vm_state(name, &state)) {
+	case VM_RUNNING:
 		return cli_fail(EXIT_STATE,
 				"VM '%s' is running; pause it first with "
 				"secvf vm pause %s",
 				name, name);
+	case VM_UNRESPONSIVE:
+		return cli_fail(EXIT_STATE,
+				"VM '%s' has a QEMU that does not answer, so "
+				"it cannot be confirmed paused",
+				name);
+	default:
+		break;
+	}
 
 	r = malloc(sizeof(*r));
 	if (!r)
@@ -696,6 +715,12 @@ static const struct cli_cmd vm_cmds[] = {
 	{"list", vm_list, "list every VM", list_usage},
 	{"show", vm_show, "print a VM's configuration", show_usage},
 	{"delete", vm_delete, "remove a VM's bundle", delete_usage},
+	{"start", cmd_vm_start, "start a VM", vm_start_usage},
+	{"pause", cmd_vm_pause, "pause a running VM", vm_pause_usage},
+	{"resume", cmd_vm_resume, "resume a paused VM", vm_resume_usage},
+	{"stop", cmd_vm_stop, "power a VM off", vm_stop_usage},
+	{"console", cmd_vm_console, "attach to the serial console",
+	 vm_console_usage},
 	{"snapshot", vm_snapshot, "clone a VM copy-on-write", snapshot_usage},
 	{NULL, NULL, NULL, NULL},
 };

@@ -210,15 +210,18 @@ Test(vm, delete_broken_bundle_needs_force)
 static pid_t
 fake_qemu(const char *name)
 {
-	char bin[4096], rel[512];
+	char bin[4096], rel[512], pidfile[4096];
 	const char *home = getenv("SECVF_HOME");
 	pid_t pid;
 
 	snprintf(bin, sizeof(bin), "%s/qemu-system-x86_64", home);
-	cr_assert_eq(symlink("/bin/sleep", bin), 0);
+	snprintf(pidfile, sizeof(pidfile), "%s/run/%s/qemu.pid", home, name);
+	cr_assert_eq(symlink("/bin/sh", bin), 0);
 	pid = fork();
 	if (pid == 0) {
-		execl(bin, bin, "30", (char *)NULL);
+		/* QEMU is known by the pid file it was given. */
+		execl(bin, bin, "-c", "sleep 30; :", "qemu", "-pidfile",
+		      pidfile, (char *)NULL);
 		_exit(127);
 	}
 	snprintf(rel, sizeof(rel), "run/%s", name);
@@ -250,7 +253,8 @@ Test(vm, live_vm_is_not_deleted_or_snapshotted)
 	cr_expect_eq(th_secvf(NULL, &err, "vm", "snapshot", "lab1", "--as", "s",
 			      NULL),
 		     6);
-	cr_expect(strstr(err, "pause it first"), "%s", err);
+	/* No control socket answers: it cannot be confirmed paused. */
+	cr_expect(strstr(err, "cannot be confirmed paused"), "%s", err);
 	free(err);
 
 	/* Once the process is gone the pid file is stale: ignored. */

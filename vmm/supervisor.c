@@ -85,7 +85,7 @@ sup_claim(struct sup *s)
 	return file_write_atomic(path, pid, strlen(pid), 0600);
 }
 
-static void
+static int
 spec_from_config(const struct sup *s, struct qemu_spec *q, char *disk,
 		 char *nvram, size_t size)
 {
@@ -93,8 +93,9 @@ spec_from_config(const struct sup *s, struct qemu_spec *q, char *disk,
 	size_t i;
 
 	memset(q, 0, sizeof(*q));
-	snprintf(disk, size, "%s/Disk.img", s->bundle);
-	snprintf(nvram, size, "%s/NVRAM", s->bundle);
+	if (path_fmt(disk, size, "%s/Disk.img", s->bundle) < 0 ||
+	    path_fmt(nvram, size, "%s/NVRAM", s->bundle) < 0)
+		return -1;
 	q->name = c->name;
 	q->uuid = c->uuid;
 	q->cpus = c->cpus;
@@ -119,6 +120,7 @@ spec_from_config(const struct sup *s, struct qemu_spec *q, char *disk,
 	for (i = 0; i < c->nusb && i < QEMU_MAX_USB; i++)
 		q->usb[i] = c->usb[i];
 	q->nusb = (int)i;
+	return 0;
 }
 
 static int
@@ -129,8 +131,8 @@ sup_spawn(struct sup *s)
 	char **argv;
 	int errfd;
 
-	spec_from_config(s, &spec, disk, nvram, sizeof(disk));
-	if (qemu_argv(&spec, &argv) < 0)
+	if (spec_from_config(s, &spec, disk, nvram, sizeof(disk)) < 0 ||
+	    qemu_argv(&spec, &argv) < 0)
 		return -1;
 	if (run_path(s, errpath, sizeof(errpath), "qemu.stderr") < 0) {
 		qemu_argv_free(argv);
