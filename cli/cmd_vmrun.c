@@ -234,9 +234,10 @@ cmd_vm_pause(int argc, char **argv)
 	if ((rc = parse_name("vm pause", argc, argv, &name)) != EXIT_OK ||
 	    (rc = check_vm(name)) != EXIT_OK)
 		return rc;
+	if (!vm_qemu_pid(name))
+		return cli_fail(EXIT_STATE, "VM '%s' is not running", name);
 	if (vmctl_pause(name, status, sizeof(status), &already) < 0)
-		return cli_fail_err(vm_qemu_pid(name) ? EXIT_FAIL : EXIT_STATE,
-				    "");
+		return cli_fail_err(EXIT_FAIL, "");
 
 	if (cli.json)
 		cli_print_json(json_pack(
@@ -259,9 +260,10 @@ cmd_vm_resume(int argc, char **argv)
 	if ((rc = parse_name("vm resume", argc, argv, &name)) != EXIT_OK ||
 	    (rc = check_vm(name)) != EXIT_OK)
 		return rc;
+	if (!vm_qemu_pid(name))
+		return cli_fail(EXIT_STATE, "VM '%s' is not running", name);
 	if (vmctl_resume(name) < 0)
-		return cli_fail_err(vm_qemu_pid(name) ? EXIT_FAIL : EXIT_STATE,
-				    "");
+		return cli_fail_err(EXIT_FAIL, "");
 	if (!cli.json)
 		printf("VM '%s' running\n", name);
 	else

@@ -11,12 +11,18 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Connect, then note the request before it is sent. */
 static int
 control(const char *name, const char *action, struct qmp_conn **c)
 {
-	if (vm_request_note(name, action) < 0)
+	if (vm_control_connect(name, VMCTL_TIMEOUT_MS, c) < 0)
 		return -1;
-	return vm_control_connect(name, VMCTL_TIMEOUT_MS, c);
+	if (vm_request_note(name, action) < 0) {
+		qmp_close(*c);
+		*c = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 int

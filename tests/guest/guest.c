@@ -1,4 +1,5 @@
 #include "tests/guest/guest.h"
+#include "tests/helpers.h"
 
 #include "lib/err.h"
 #include "lib/fileio.h"
@@ -423,6 +424,59 @@ guest_boot(const struct guest_opts *o)
 		goto fail;
 	}
 	g->boot_seconds = (double)(ms_now() - start) / 1000.0;
+	return g;
+
+fail:
+	guest_kill(g);
+	return NULL;
+}
+
+struct guest *
+guest_attach(const char *serial_sock, const char *console_log, int timeout_ms)
+{
+	struct guest *g = calloc(1, sizeof(*g));
+	int64_t deadline = ms_now() + (timeout_ms > 0 ? timeout_ms
+						      : GUEST_BOOT_TIMEOUT_MS);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char *log;
+	int fd;
+
+	if (!g) {
+		err_errno("cannot allocate a guest");
+		return NULL;
+	}
+	g->pid = -1;
+	if (path_fmt(g->serial_path, sizeof(g->serial_path), "%s",
+		     serial_sock) < 0 ||
+	    path_fmt(g->log_path, sizeof(g->log_path), "%s", console_log) < 0)
+		goto fail;
+
+	/* The guest said it is up in the log before anyone listened. */
+	for (;;) {
+		log = th_read(console_log);
+		if (log && strstr(log, GUEST_READY)) {
+			free(log);
+			break;
+		}
+		free(log);
+		if (ms_now() > deadline) {
+			err_set("no %s in '%s' in time", GUEST_READY,
+				console_log);
+			goto fail;
+		}
+		usleep(50000);
+	}
+
+	memcpy(sa.sun_path, g->serial_path, sizeof(sa.sun_path) - 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err_errno("cannot connect to '%s'", serial_sock);
+		if (fd >= 0)
+			close(fd);
+		goto fail;
+	}
+	if (console_start(g, fd) < 0 || guest_run(g, "true", 20000, NULL) != 0)
+		goto fail;
 	return g;
 
 fail:

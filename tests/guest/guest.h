@@ -97,6 +97,15 @@ int guest_image(char *kernel, size_t ksize, char *initrd, size_t isize);
 struct guest *guest_boot(const struct guest_opts *o);
 
 /*
+ * Attach to the serial console of a guest something else started (a VM
+ * under secvf's supervisor): wait up to timeout_ms (0: the boot
+ * timeout) for GUEST_READY in console_log, connect to serial_sock and
+ * check that a shell answers.  guest_kill() on it only detaches.
+ */
+struct guest *guest_attach(const char *serial_sock, const char *console_log,
+			   int timeout_ms);
+
+/*
  * Type cmd (one shell command line, at most GUEST_CMD_MAX bytes, not
  * ending in '&' or ';') on the serial console and collect what it
  * prints until it ends, within timeout_ms.  Returns the command's exit
