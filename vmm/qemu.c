@@ -242,7 +242,17 @@ add_usb(struct argv_buf *a, const struct qemu_spec *s)
 	arg(a, "qemu-xhci,id=xhci");
 	for (i = 0; i < s->nusb; i++) {
 		arg(a, "-device");
-		arg(a, "%s,bus=xhci.0", s->usb[i]);
+		unsigned vendor, product;
+		char end;
+
+		/* The id names it in x-query-usb for the detector. */
+		if (sscanf(s->usb[i], "%4x:%4x%c", &vendor, &product,
+			   &end) == 2)
+			arg(a, "usb-host,vendorid=0x%04x,productid=0x%04x,"
+			       "bus=xhci.0,id=usb%d",
+			    vendor, product, i);
+		else
+			arg(a, "%s,bus=xhci.0,id=usb%d", s->usb[i], i);
 	}
 }
 

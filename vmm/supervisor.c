@@ -10,6 +10,7 @@
 #include "vmm/qemu.h"
 #include "vmm/qmp.h"
 #include "vmm/vmstate.h"
+#include "vmm/watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,8 +41,10 @@ struct sup {
 	int sigfd;
 	int events_fd; /* qmp-events.jsonl */
 	struct qmp_conn *qmp;
+	struct vmwatch *watch;
 	char shutdown_reason[48];
 	int64_t started_us;
+	int64_t last_usb_us;
 };
 
 static int
@@ -229,6 +232,10 @@ static void
 sup_emit(struct sup *s, enum ev_severity sev, const char *subsystem,
 	 const char *event, json_t *data)
 {
+	if (s->watch) {
+		vmwatch_emit(s->watch, sev, subsystem, event, data);
+		return;
+	}
 	if (evlog_write(sev, subsystem, event, s->name, data) < 0)
 		diag_warn("cannot record %s.%s: %s", subsystem, event,
 			  err_msg());
@@ -269,6 +276,8 @@ sup_drain_qmp(struct sup *s)
 
 	while (qmp_next_event(s->qmp, 0, &ev) == 0) {
 		sup_log_qmp_event(s, ev);
+		if (s->watch)
+			vmwatch_qmp_event(s->watch, ev);
 		json_decref(ev);
 	}
 }
@@ -297,12 +306,8 @@ sup_write_exit(struct sup *s, int status)
 		rc = file_write_atomic(path, text, strlen(text), 0600);
 	free(text);
 
-	if (crashed)
-		sup_emit(s, EV_CRITICAL, "vm-lifecycle", "crashed",
-			 json_pack("{s:i, s:i, s:s, s:I}", "exit_code", code,
-				   "signal", sig, "last_shutdown_reason",
-				   s->shutdown_reason, "pid",
-				   (json_int_t)s->qemu_pid));
+	if (s->watch)
+		vmwatch_exit(s->watch, status);
 	json_decref(exit);
 	return rc;
 }
@@ -324,37 +329,63 @@ sup_signals(struct sup *s)
 	return 0;
 }
 
-/* The poll loop: QMP events, QEMU's exit, signals, a periodic tick. */
+static void
+sup_poll_usb(struct sup *s)
+{
+	int64_t now = time_mono_ns();
+	json_t *ret = NULL;
+
+	if (!s->qmp || !vmwatch_has_usb(s->watch) ||
+	    now - s->last_usb_us < 5000000000LL)
+		return;
+	s->last_usb_us = now;
+	if (qmp_execute(s->qmp, "x-query-usb", NULL, 2000, &ret) == 0)
+		vmwatch_usb_text(s->watch,
+				 json_string_value(json_object_get(
+					 ret, "human-readable-text")));
+	json_decref(ret);
+}
+
+static void
+sup_qmp_readable(struct sup *s)
+{
+	if (qmp_pump(s->qmp) >= 0) {
+		sup_drain_qmp(s);
+		return;
+	}
+	sup_drain_qmp(s);
+	qmp_close(s->qmp);
+	s->qmp = NULL;
+	vmwatch_qmp_hup(s->watch);
+}
+
+/* The poll loop: QEMU's exit, signals, QMP events, the detectors. */
 static int
 sup_loop(struct sup *s)
 {
-	struct pollfd fds[3];
-	int status, n;
+	struct pollfd fds[3 + WATCH_POLLFDS];
+	int64_t next_tick = time_mono_ns();
+	int status, n, nw, timeout;
 
 	for (;;) {
 		fds[0] = (struct pollfd){.fd = s->pidfd, .events = POLLIN};
 		fds[1] = (struct pollfd){.fd = s->sigfd, .events = POLLIN};
 		fds[2] = (struct pollfd){
 			.fd = s->qmp ? qmp_fd(s->qmp) : -1, .events = POLLIN};
-		n = poll(fds, 3, TICK_MS);
+		nw = vmwatch_pollfds(s->watch, fds + 3);
+		timeout = (int)((next_tick - time_mono_ns()) / 1000000);
+		n = poll(fds, 3 + (nw > 0 ? (nfds_t)nw : 0),
+			 timeout > 0 ? timeout : 0);
 		if (n < 0 && errno != EINTR)
 			return err_errno("poll failed");
 
-		if (fds[2].revents) {
-			if (qmp_pump(s->qmp) < 0) {
-				sup_drain_qmp(s);
-				qmp_close(s->qmp);
-				s->qmp = NULL;
-			} else {
-				sup_drain_qmp(s);
-			}
-		}
+		if (fds[2].revents)
+			sup_qmp_readable(s);
+		vmwatch_handle(s->watch, fds + 3, nw);
 		if (fds[0].revents) {
 			waitpid(s->qemu_pid, &status, 0);
-			if (s->qmp) {
-				qmp_pump(s->qmp);
-				sup_drain_qmp(s);
-			}
+			if (s->qmp)
+				sup_qmp_readable(s);
 			return sup_write_exit(s, status);
 		}
 		if (fds[1].revents) {
@@ -362,6 +393,11 @@ sup_loop(struct sup *s)
 				  "goes on",
 				  s->name, (long)s->qemu_pid);
 			return 0;
+		}
+		if (time_mono_ns() >= next_tick) {
+			vmwatch_tick(s->watch);
+			sup_poll_usb(s);
+			next_tick = time_mono_ns() + TICK_MS * 1000000LL;
 		}
 	}
 }
@@ -387,6 +423,7 @@ sup_release(struct sup *s)
 {
 	char path[PATH_BUF];
 
+	vmwatch_close(s->watch);
 	qmp_close(s->qmp);
 	if (s->events_fd >= 0)
 		close(s->events_fd);
@@ -423,7 +460,8 @@ sup_start(struct sup *s)
 	s->started_us = time_now_us();
 	if (sup_spawn(s) < 0 || sup_connect(s) < 0)
 		return -1;
-	return 0;
+	return vmwatch_open(&s->cfg, s->bundle, s->run, s->qemu_pid,
+			    &s->watch);
 }
 
 int
