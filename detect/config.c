@@ -74,6 +74,7 @@ det_config_defaults(struct det_config *cfg)
 	cfg->threads_max = 512;
 	allow_add(cfg, "tshark");
 	allow_add(cfg, "secvf");
+	allow_add(cfg, "virtiofsd");
 	cfg->disk_growth_factor = 10;
 	cfg->disk_growth_min = 64LL << 20;
 	cfg->mass_create_per_sec = 200;
@@ -182,6 +183,7 @@ parse_list(struct det_config *cfg, char *value, const char *where)
 	cfg->n_child_allow = 0;
 	allow_add(cfg, "tshark");
 	allow_add(cfg, "secvf");
+	allow_add(cfg, "virtiofsd");
 	for (item = strtok_r(value, ",", &save); item;
 	     item = strtok_r(NULL, ",", &save)) {
 		item = trim(item);

@@ -215,12 +215,40 @@ add_network(struct argv_buf *a, const struct qemu_spec *s)
 		arg(a, "virtio-net-pci,netdev=net0");
 }
 
+static int
+has_virtiofs(const struct qemu_spec *s)
+{
+	int i;
+
+	for (i = 0; i < s->nshares; i++)
+		if (s->shares[i].vhost_socket)
+			return 1;
+	return 0;
+}
+
 static void
 add_shares(struct argv_buf *a, const struct qemu_spec *s)
 {
 	int i;
 
+	/* vhost-user needs guest memory the daemon can map. */
+	if (has_virtiofs(s)) {
+		arg(a, "-object");
+		arg(a, "memory-backend-memfd,id=mem,size=%ldM,share=on",
+		    s->memory_mb > 0 ? s->memory_mb : 512);
+		arg(a, "-numa");
+		arg(a, "node,memdev=mem");
+	}
 	for (i = 0; i < s->nshares; i++) {
+		if (s->shares[i].vhost_socket) {
+			arg(a, "-chardev");
+			arg(a, "socket,id=fs%d,path=%s", i,
+			    s->shares[i].vhost_socket);
+			arg(a, "-device");
+			arg(a, "vhost-user-fs-pci,chardev=fs%d,tag=%s", i,
+			    s->shares[i].tag);
+			continue;
+		}
 		arg(a, "-fsdev");
 		arg(a, "local,id=fs%d,path=%s,security_model=none%s", i,
 		    s->shares[i].path,

@@ -27,10 +27,17 @@
 
 #define QEMU_CHANNEL_NAME "org.secvf.channel"
 
+/*
+ * A host directory shared with the guest.  Writable shares travel over
+ * virtiofs, served by a virtiofsd the supervisor starts on
+ * vhost_socket; read-only ones over virtio-9p with readonly=on, since
+ * virtiofsd cannot refuse writes.
+ */
 struct qemu_share {
 	const char *path;
 	const char *tag;
 	int readonly;
+	const char *vhost_socket; /* virtiofsd's socket, writable shares */
 };
 
 /* What the command line is built from; every string is borrowed. */

@@ -32,6 +32,8 @@
 
 struct sup {
 	const char *name;
+	char fs_socks[VM_MAX_SHARES][PATH_BUF];
+	pid_t fs_pids[VM_MAX_SHARES];
 	struct vm_config cfg;
 	char bundle[PATH_BUF];
 	char run[PATH_BUF];
@@ -118,11 +120,71 @@ spec_from_config(const struct sup *s, struct qemu_spec *q, char *disk,
 		q->shares[i].path = c->shares[i].path;
 		q->shares[i].tag = c->shares[i].tag;
 		q->shares[i].readonly = c->shares[i].read_only;
+		q->shares[i].vhost_socket =
+			c->shares[i].read_only ? NULL : s->fs_socks[i];
 	}
 	q->nshares = (int)i;
 	for (i = 0; i < c->nusb && i < QEMU_MAX_USB; i++)
 		q->usb[i] = c->usb[i];
 	q->nusb = (int)i;
+	return 0;
+}
+
+/* Where virtiofsd lives: $SECVF_VIRTIOFSD, else Debian's path. */
+static const char *
+virtiofsd_path(void)
+{
+	const char *env = getenv("SECVF_VIRTIOFSD");
+
+	return env && *env ? env : "/usr/lib/qemu/virtiofsd";
+}
+
+/* One virtiofsd per writable share, listening before QEMU starts. */
+static int
+sup_spawn_virtiofsd(struct sup *s)
+{
+	char source[PATH_BUF + 16], sock[PATH_BUF + 16];
+	int64_t deadline;
+	size_t i;
+
+	for (i = 0; i < s->cfg.nshares; i++) {
+		if (s->cfg.shares[i].read_only)
+			continue;
+		if (path_fmt(s->fs_socks[i], sizeof(s->fs_socks[i]),
+			     "%s/fs%zu.sock", s->run, i) < 0 ||
+		    path_fmt(source, sizeof(source), "source=%s",
+			     s->cfg.shares[i].path) < 0 ||
+		    path_fmt(sock, sizeof(sock), "--socket-path=%s",
+			     s->fs_socks[i]) < 0)
+			return -1;
+		unlink(s->fs_socks[i]);
+		s->fs_pids[i] = fork();
+		if (s->fs_pids[i] < 0)
+			return err_errno("cannot fork for virtiofsd");
+		if (s->fs_pids[i] == 0) {
+			int null = open("/dev/null", O_RDWR);
+
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			setpgid(0, 0);
+			execl(virtiofsd_path(), "virtiofsd", sock, "-o", source, "-o", "cache=none",
+			      "-o", "no_posix_lock", (char *)NULL);
+			dprintf(STDERR_FILENO, "cannot run virtiofsd: %s\n",
+				strerror(errno));
+			_exit(127);
+		}
+		deadline = time_mono_ns() + 10000000000LL;
+		while (access(s->fs_socks[i], F_OK) < 0) {
+			if (waitpid(s->fs_pids[i], NULL, WNOHANG) ==
+				    s->fs_pids[i] ||
+			    time_mono_ns() > deadline)
+				return err_set("virtiofsd could not serve "
+					       "share '%s' (%s)",
+					       s->cfg.shares[i].path,
+					       virtiofsd_path());
+			usleep(10000);
+		}
+	}
 	return 0;
 }
 
@@ -134,7 +196,8 @@ sup_spawn(struct sup *s)
 	char **argv;
 	int errfd;
 
-	if (spec_from_config(s, &spec, disk, nvram, sizeof(disk)) < 0 ||
+	if (sup_spawn_virtiofsd(s) < 0 ||
+	    spec_from_config(s, &spec, disk, nvram, sizeof(disk)) < 0 ||
 	    qemu_argv(&spec, &argv) < 0)
 		return -1;
 	if (run_path(s, errpath, sizeof(errpath), "qemu.stderr") < 0) {
@@ -422,6 +485,15 @@ static void
 sup_release(struct sup *s)
 {
 	char path[PATH_BUF];
+	size_t i;
+
+	for (i = 0; i < VM_MAX_SHARES; i++)
+		if (s->fs_pids[i] > 0 && waitpid(s->fs_pids[i], NULL,
+						 WNOHANG) == 0 &&
+		    (s->qemu_pid <= 0 || kill(s->qemu_pid, 0) < 0)) {
+			kill(s->fs_pids[i], SIGTERM);
+			waitpid(s->fs_pids[i], NULL, 0);
+		}
 
 	vmwatch_close(s->watch);
 	qmp_close(s->qmp);
