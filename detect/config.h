@@ -18,7 +18,7 @@
  *   fd_max = 4096             open files of the QEMU process
  *   rss_overhead_max = 1G     QEMU's resident memory beyond guest RAM
  *   threads_max = 512         threads of the QEMU process
- *   child_allow = tshark, secvf
+ *   child_allow = tshark, secvf, virtiofsd
  *                             process names allowed as children, a
  *                             comma-separated list (at most
  *                             DET_ALLOW_MAX names); tshark and secvf

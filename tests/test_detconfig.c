@@ -58,7 +58,7 @@ Test(detconfig, values_and_units)
 	cr_assert_eq(cfg.rss_overhead_max, 512LL << 20);
 	cr_assert_eq(cfg.chan_max_message, 1024);
 	cr_assert_eq(cfg.fd_max, 100);
-	cr_assert_eq(cfg.n_child_allow, 4);
+	cr_assert_eq(cfg.n_child_allow, 5); /* and tshark, secvf, virtiofsd */
 	cr_assert(det_config_child_allowed(&cfg, "dumpcap"));
 	cr_assert(det_config_child_allowed(&cfg, "secvf"));
 }
