@@ -632,7 +632,7 @@ seal_add_tree(struct seal *s, const char *member_prefix,
 static int
 add_skipped_list(struct seal *s)
 {
-	char shown[1024];
+	char shown[1024], hex[65];
 	char *text = NULL;
 	size_t len = 0, i;
 	FILE *f;
@@ -651,7 +651,9 @@ add_skipped_list(struct seal *s)
 		free(text);
 		return err_set("out of memory");
 	}
-	rc = seal_add_blob(s, SEAL_SKIPPED_NAME, text, len, NULL);
+	rc = put_blob(s, SEAL_SKIPPED_NAME, text, len, hex);
+	if (rc == 0)
+		rc = manifest_add(&s->members, SEAL_SKIPPED_NAME, hex);
 	free(text);
 	return rc;
 }
