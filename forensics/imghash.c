@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #define MAX_THREADS 64
+#define PIECE (256 * 1024) /* bytes read and hashed at a time */
 
 /* The job shared by the workers; the lock guards everything below it. */
 struct job {
@@ -70,25 +71,37 @@ is_hole(int fd, uint64_t off, uint64_t len)
 	return (uint64_t)data >= off + len;
 }
 
+/*
+ * Read and hash a chunk in pieces that stay in the CPU cache between
+ * the copy and the hash.
+ */
 static int
-read_chunk(int fd, uint8_t *buf, uint64_t off, size_t len)
+hash_data(int fd, uint8_t *buf, uint64_t off, uint64_t len,
+	  uint8_t out[SHA256_LEN])
 {
-	size_t got = 0;
+	struct sha256 h;
+	uint64_t got = 0;
 
+	if (sha256_init(&h) < 0)
+		return -1;
 	while (got < len) {
-		ssize_t n = pread(fd, buf + got, len - got,
-				  (off_t)(off + got));
+		size_t want = len - got < PIECE ? (size_t)(len - got) : PIECE;
+		ssize_t n = pread(fd, buf, want, (off_t)(off + got));
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return err_errno("cannot read at offset %llu",
-					 (unsigned long long)(off + got));
-		if (n == 0)
+		if (n <= 0) {
+			sha256_release(&h);
+			if (n < 0)
+				return err_errno("cannot read at offset %llu",
+					(unsigned long long)(off + got));
 			return err_set("image shrank below offset %llu",
 				       (unsigned long long)(off + got));
-		got += (size_t)n;
+		}
+		sha256_update(&h, buf, (size_t)n);
+		got += (uint64_t)n;
 	}
+	sha256_final(&h, out);
 	return 0;
 }
 
@@ -104,16 +117,14 @@ hash_chunk(struct job *j, uint64_t i, uint8_t *buf)
 		memcpy(out, last ? j->zero_last : j->zero_full, SHA256_LEN);
 		return 0;
 	}
-	if (read_chunk(j->fd, buf, off, (size_t)len) < 0)
-		return -1;
-	return sha256_buf(buf, (size_t)len, out);
+	return hash_data(j->fd, buf, off, len, out);
 }
 
 static void *
 worker(void *arg)
 {
 	struct job *j = arg;
-	uint8_t *buf = malloc(IMGHASH_CHUNK);
+	uint8_t *buf = malloc(PIECE);
 	uint64_t i, len = 0;
 	int rc = buf ? 0 : err_set("out of memory for a chunk buffer");
 

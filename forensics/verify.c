@@ -36,7 +36,8 @@ enum { K_MANIFEST, K_SIG, K_SIGNER, K_CUSTODY, K_JSON, K_COUNT };
 struct reader {
 	int fd;
 	struct sha256 file_hash;   /* of the bundle's bytes */
-	uint8_t *buf;
+	uint8_t *buf;              /* the bundle's bytes, for libarchive */
+	uint8_t *data;             /* member data out of libarchive */
 	int read_error;            /* errno of a failed read, 0 if none */
 	struct manifest seen;      /* members found, with their hashes */
 	struct kept kept[K_COUNT];
@@ -165,10 +166,10 @@ read_member(struct reader *rd, struct archive *a, const char *name,
 		k->present = 1;
 		keep(k, empty, 0);
 	}
-	while ((n = archive_read_data(a, rd->buf, READ_BUF)) > 0) {
-		sha256_update(&h, rd->buf, (size_t)n);
+	while ((n = archive_read_data(a, rd->data, READ_BUF)) > 0) {
+		sha256_update(&h, rd->data, (size_t)n);
 		if (k)
-			keep(k, rd->buf, (size_t)n);
+			keep(k, rd->data, (size_t)n);
 	}
 	if (n < 0) {
 		sha256_release(&h);
@@ -514,6 +515,7 @@ reader_release(struct reader *rd)
 	manifest_release(&rd->seen);
 	sha256_release(&rd->file_hash);
 	free(rd->buf);
+	free(rd->data);
 	if (rd->fd >= 0)
 		close(rd->fd);
 }
@@ -529,7 +531,8 @@ open_bundle(struct reader *rd, const char *path)
 	if (fstat(rd->fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return err_set("bundle '%s' is not a regular file", path);
 	rd->buf = malloc(READ_BUF);
-	if (!rd->buf)
+	rd->data = malloc(READ_BUF);
+	if (!rd->buf || !rd->data)
 		return err_set("out of memory");
 	return sha256_init(&rd->file_hash);
 }

@@ -569,3 +569,20 @@ Test(seal, cli_seal_and_verify_missing_bundle)
 	cr_assert(strstr(err, "no bundle"), "%s", err);
 	free(err);
 }
+
+Test(seal, members_larger_than_the_read_buffers_verify)
+{
+	const char *b = hp("big.tar.zst");
+	struct seal *s;
+	char hex[65];
+
+	make_key();
+	cr_assert_eq(th_sh("mkdir -p '%s' && head -c 6M /dev/urandom > "
+			   "'%s/r.bin'", hp("in"), hp("in")), 0);
+	cr_assert_eq(seal_open(b, SEAL_ZSTD, &s), 0);
+	cr_assert_eq(seal_add_tree(s, "cap", hp("in"), NULL), 0);
+	cr_assert_eq(seal_finish(s, NULL, NULL, hex), 0);
+	cr_assert_eq(verify_bundle(b, NULL, &rep), 0);
+	cr_assert(rep.ok, "%s", rep.nproblems ? rep.problems[0] : "");
+	verify_report_release(&rep);
+}
