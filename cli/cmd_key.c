@@ -129,7 +129,8 @@ key_generate(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("key generate",
-				       "unexpected argument '%s'", argv[optind]);
+				       "unexpected argument '%s'",
+				       argv[optind]);
 	if (key_paths(key, priv, pub) < 0)
 		return cli_fail_err(EXIT_FAIL, NULL);
 	if (cli_passphrase(passfile, pass, sizeof(pass), &have) < 0)

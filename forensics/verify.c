@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #define READ_BUF (1024 * 1024)
-#define ZERO_HEX "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* A member kept in memory for a later check, with its size limit. */
 struct kept {
@@ -398,10 +397,12 @@ verify_custody_chain(const char *text, size_t len, size_t *lines,
 		     char head[65])
 {
 	const char *p = text, *end = text + len, *nl;
-	char prev[65] = ZERO_HEX;
+	char prev[65];
 	size_t n = 0;
 
 	*lines = 0;
+	memset(prev, '0', 64);
+	prev[64] = '\0';
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
