@@ -72,11 +72,20 @@ const char *cli_sev_color(const char *severity);
 const char *cli_reset(void);
 const char *cli_bold(void);
 
+/*
+ * The signing-key passphrase: the first line of file, or else
+ * $SECVF_KEY_PASSPHRASE.  *have says whether there is one; the caller
+ * wipes buf with OPENSSL_cleanse after use.
+ */
+int cli_passphrase(const char *file, char *buf, size_t size, int *have);
+
 /* Command entry points, one per top-level command. */
 int cmd_events(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_advise(int argc, char **argv);
 int cmd_baseline(int argc, char **argv);
+int cmd_evidence(int argc, char **argv);
+int cmd_key(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 

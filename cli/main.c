@@ -47,6 +47,18 @@ static const char version_usage[] =
 	"\n"
 	"Print the version of secvf and of the libraries it was built with.\n";
 
+static const char evidence_usage[] =
+	"usage: secvf evidence verify | seal | hash ...\n"
+	"\n"
+	"Verify and seal signed incident bundles; hash disk images.\n"
+	"Run 'secvf evidence --help' for the subcommands.\n";
+
+static const char key_usage[] =
+	"usage: secvf key generate | show ...\n"
+	"\n"
+	"The Ed25519 key that signs incident bundles.\n"
+	"Run 'secvf key --help' for the subcommands.\n";
+
 /* The one table of top-level commands. */
 static const struct cli_cmd commands[] = {
 	{"advise", cmd_advise, "likely cause and action for an event",
@@ -58,6 +70,9 @@ static const struct cli_cmd commands[] = {
 	{"help", cmd_help, "show the help of a command", help_usage},
 	{"log", cmd_log, "verify the event logs, record an event",
 	 cmd_log_usage},
+	{"evidence", cmd_evidence, "verify and seal incident bundles",
+	 evidence_usage},
+	{"key", cmd_key, "the evidence signing key", key_usage},
 	{"version", cmd_version, "print the version", version_usage},
 	{"vm", cmd_vm, "manage the lab's VMs", vm_usage},
 	{NULL, NULL, NULL, NULL},
