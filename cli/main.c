@@ -36,6 +36,18 @@ static const char help_usage[] =
 	"\n"
 	"Show the help of a command.\n";
 
+static const char case_usage[] =
+	"usage: secvf case SUBCOMMAND [ARGS]\n"
+	"\n"
+	"The case database: new, list, show, ingest, note.\n"
+	"Run 'secvf case --help' for the subcommands.\n";
+
+static const char custody_usage[] =
+	"usage: secvf custody SUBCOMMAND CASE\n"
+	"\n"
+	"The chain of custody of a case: log, verify.\n"
+	"Run 'secvf custody --help' for the subcommands.\n";
+
 static const char version_usage[] =
 	"usage: secvf version [--json]\n"
 	"\n"
@@ -43,6 +55,9 @@ static const char version_usage[] =
 
 /* The one table of top-level commands. */
 static const struct cli_cmd commands[] = {
+	{"case", cmd_case, "cases, evidence and event ingestion", case_usage},
+	{"custody", cmd_custody, "show and verify chains of custody",
+	 custody_usage},
 	{"help", cmd_help, "show the help of a command", help_usage},
 	{"version", cmd_version, "print the version", version_usage},
 	{NULL, NULL, NULL, NULL},

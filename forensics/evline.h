@@ -1,0 +1,55 @@
+/*
+ * evline: reading security event logs (CONTRACTS.md, "Security event
+ * log line") on the ingestion side, without the writer's code.
+ *
+ * A reader hands out one line at a time from a bounded buffer: no line,
+ * however long, costs more than EVLINE_BUF bytes of memory.
+ */
+#ifndef SECVF_EVLINE_H
+#define SECVF_EVLINE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define EVLINE_MAX 65536        /* longer lines are reported too long */
+#define EVLINE_BUF (1024 * 1024) /* read buffer, > EVLINE_MAX */
+
+struct evline_reader;
+
+enum evline_kind {
+	EVLINE_OK,       /* a complete line */
+	EVLINE_TOO_LONG, /* a line over EVLINE_MAX bytes, skipped */
+	EVLINE_PARTIAL,  /* unterminated text at the end: a write in progress */
+	EVLINE_END,      /* nothing more */
+};
+
+/* Open a regular file for reading; *out to evline_close(), NULL on error. */
+int evline_open(const char *path, struct evline_reader **out);
+void evline_close(struct evline_reader *r);
+
+/*
+ * The next line without its "\n": *line and *len stay valid until the
+ * next call.  *kind says whether there is one; -1 on a read error.
+ */
+int evline_next(struct evline_reader *r, const char **line, size_t *len,
+		enum evline_kind *kind);
+
+/* One event; the strings and data point into root. */
+struct evline_event {
+	json_t *root; /* json_decref() it when done */
+	const char *ts, *severity, *subsystem, *event, *vm, *host, *prev;
+	int64_t seq;
+	json_t *data; /* an object */
+};
+
+/*
+ * Parse and check one line: an object with ts (ISO-8601 UTC with
+ * microseconds), a known severity, non-empty subsystem and event, vm a
+ * string or null, host, seq >= 1, data an object and prev 64 hex
+ * digits; duplicate keys are refused.  0 when it is an event (release
+ * ev->root), -1 when not (ev->root is NULL).
+ */
+int evline_parse(const char *line, size_t len, struct evline_event *ev);
+
+#endif
