@@ -48,6 +48,7 @@ struct pipeline {
 	char error[ERR_MSG_MAX];
 	struct evline_reader *reader;
 	struct casedb_ingest_stats stats; /* the reader's counts */
+	struct evline_event event;        /* the reader's line */
 };
 
 static const char insert_sql[] =
@@ -90,21 +91,16 @@ batch_add(struct batch *b, const struct evline_event *ev, const char *line,
 	  size_t len)
 {
 	struct row *r = &b->rows[b->n];
-	char *data;
 	int rc;
 
-	data = json_dumps(ev->data, JSON_COMPACT | JSON_ENSURE_ASCII);
-	if (!data)
-		return err_set("out of memory");
 	rc = batch_put(b, ev->ts, &r->off[F_TS]) |
 	     batch_put(b, ev->severity, &r->off[F_SEVERITY]) |
 	     batch_put(b, ev->subsystem, &r->off[F_SUBSYSTEM]) |
 	     batch_put(b, ev->event, &r->off[F_EVENT]) |
 	     batch_put(b, ev->vm, &r->off[F_VM]) |
 	     batch_put(b, ev->host, &r->off[F_HOST]) |
-	     batch_put(b, data, &r->off[F_DATA]) |
+	     batch_put(b, ev->data, &r->off[F_DATA]) |
 	     batch_put(b, ev->prev, &r->off[F_PREV]);
-	free(data);
 	if (rc || sha256_hex_buf(line, len, r->hash) < 0)
 		return -1;
 	r->seq = ev->seq;
@@ -115,16 +111,14 @@ batch_add(struct batch *b, const struct evline_event *ev, const char *line,
 static int
 batch_line(struct pipeline *p, struct batch *b, const char *line, size_t len)
 {
-	struct evline_event ev;
-	int rc;
+	int rc = 0;
 
 	p->stats.lines++;
-	if (evline_parse(line, len, &ev) < 0) {
+	if (evline_parse(line, len, &p->event) < 0)
 		p->stats.malformed++;
-		return 0;
-	}
-	rc = batch_add(b, &ev, line, len);
-	json_decref(ev.root);
+	else
+		rc = batch_add(b, &p->event, line, len);
+	evline_release(&p->event);
 	return rc;
 }
 

@@ -166,11 +166,21 @@ member_string(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/* The general path: any key order, escapes, spacing. */
 static int
-event_check(json_t *o, struct evline_event *ev)
+parse_tree(const char *line, size_t len, struct evline_event *ev)
 {
-	json_t *vm = json_object_get(o, "vm");
-	json_t *seq = json_object_get(o, "seq");
+	json_t *o, *vm, *seq, *data;
+
+	o = ev->root = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(o))
+		return -1;
+	vm = json_object_get(o, "vm");
+	seq = json_object_get(o, "seq");
+	data = json_object_get(o, "data");
+	if (!json_is_integer(seq) || !json_is_object(data) ||
+	    !(json_is_null(vm) || json_is_string(vm)))
+		return -1;
 
 	ev->ts = member_string(o, "ts");
 	ev->severity = member_string(o, "severity");
@@ -178,29 +188,157 @@ event_check(json_t *o, struct evline_event *ev)
 	ev->event = member_string(o, "event");
 	ev->host = member_string(o, "host");
 	ev->prev = member_string(o, "prev");
-	ev->data = json_object_get(o, "data");
 	ev->vm = json_string_value(vm);
 	ev->seq = json_integer_value(seq);
+	ev->data = ev->data_text =
+		json_dumps(data, JSON_COMPACT | JSON_ENSURE_ASCII);
+	return ev->data ? 0 : -1;
+}
 
+/* A cursor over a line in the writer's layout, copying into ev->buf. */
+struct scan {
+	const char *p, *end;
+	char *out;
+};
+
+static int
+scan_lit(struct scan *s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
+		return -1;
+	s->p += n;
+	return 0;
+}
+
+/* A string of printable ASCII without escapes, up to its closing '"'. */
+static int
+scan_plain(struct scan *s, const char **out)
+{
+	const char *start = s->p;
+
+	while (s->p < s->end && *s->p != '"') {
+		if (*s->p < 0x20 || *s->p > 0x7e || *s->p == '\\')
+			return -1;
+		s->p++;
+	}
+	if (s->p == s->end)
+		return -1;
+	memcpy(s->out, start, (size_t)(s->p - start));
+	*out = s->out;
+	s->out += s->p - start;
+	*s->out++ = '\0';
+	s->p++;
+	return 0;
+}
+
+static int
+scan_seq(struct scan *s, int64_t *seq)
+{
+	int digits = 0;
+
+	*seq = 0;
+	if (s->p < s->end && *s->p == '0')
+		return -1;
+	while (s->p < s->end && *s->p >= '0' && *s->p <= '9' && digits < 18) {
+		*seq = *seq * 10 + (*s->p++ - '0');
+		digits++;
+	}
+	return digits ? 0 : -1;
+}
+
+/* ,"prev":"<64 hex>"} closes every line in the writer's layout. */
+#define PREV_TAIL 75
+
+static int
+scan_data(struct scan *s, struct evline_event *ev)
+{
+	const char *tail = s->end - PREV_TAIL;
+	json_t *data;
+
+	if (tail < s->p || memcmp(tail, ",\"prev\":\"", 9) != 0 ||
+	    memcmp(s->end - 2, "\"}", 2) != 0)
+		return -1;
+	memcpy(s->out, tail + 9, 64);
+	ev->prev = s->out;
+	s->out[64] = '\0';
+
+	data = json_loadb(s->p, (size_t)(tail - s->p), JSON_REJECT_DUPLICATES,
+			  NULL);
+	if (json_is_object(data))
+		ev->data = ev->data_text =
+			json_dumps(data, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(data);
+	return ev->data ? 0 : -1;
+}
+
+/* The writer's layout: CONTRACTS.md's keys in order, compact. */
+static int
+parse_layout(const char *line, size_t len, struct evline_event *ev)
+{
+	struct scan s = {line, line + len, ev->buf};
+
+	if (scan_lit(&s, "{\"ts\":\"") || scan_plain(&s, &ev->ts) ||
+	    scan_lit(&s, ",\"severity\":\"") ||
+	    scan_plain(&s, &ev->severity) ||
+	    scan_lit(&s, ",\"subsystem\":\"") ||
+	    scan_plain(&s, &ev->subsystem) ||
+	    scan_lit(&s, ",\"event\":\"") || scan_plain(&s, &ev->event) ||
+	    scan_lit(&s, ",\"vm\":"))
+		return -1;
+	if (scan_lit(&s, "null") == 0)
+		ev->vm = NULL;
+	else if (scan_lit(&s, "\"") || scan_plain(&s, &ev->vm))
+		return -1;
+	if (scan_lit(&s, ",\"host\":\"") || scan_plain(&s, &ev->host) ||
+	    scan_lit(&s, ",\"seq\":") || scan_seq(&s, &ev->seq) ||
+	    scan_lit(&s, ",\"data\":"))
+		return -1;
+	return scan_data(&s, ev);
+}
+
+static int
+event_check(const struct evline_event *ev)
+{
 	if (!ts_ok(ev->ts) || !severity_ok(ev->severity) || !ev->subsystem ||
 	    !*ev->subsystem || !ev->event || !*ev->event || !ev->host)
 		return -1;
-	if (!ev->prev || !hex64_ok(ev->prev) || !json_is_object(ev->data))
-		return -1;
-	if (!json_is_integer(seq) || ev->seq < 1 ||
-	    !(json_is_null(vm) || json_is_string(vm)))
+	if (!ev->prev || !hex64_ok(ev->prev) || !ev->data || ev->seq < 1)
 		return -1;
 	return 0;
+}
+
+void
+evline_release(struct evline_event *ev)
+{
+	json_decref(ev->root);
+	free(ev->data_text);
+	ev->root = NULL;
+	ev->data_text = NULL;
+}
+
+static void
+evline_reset(struct evline_event *ev)
+{
+	ev->ts = ev->severity = ev->subsystem = ev->event = NULL;
+	ev->vm = ev->host = ev->prev = ev->data = NULL;
+	ev->seq = 0;
+	ev->root = NULL;
+	ev->data_text = NULL;
 }
 
 int
 evline_parse(const char *line, size_t len, struct evline_event *ev)
 {
-	memset(ev, 0, sizeof(*ev));
-	ev->root = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
-	if (json_is_object(ev->root) && event_check(ev->root, ev) == 0)
-		return 0;
-	json_decref(ev->root);
-	ev->root = NULL;
-	return -1;
+	evline_reset(ev);
+	if (len > EVLINE_MAX)
+		return -1;
+	if (parse_layout(line, len, ev) < 0) {
+		evline_release(ev);
+		evline_reset(ev);
+		if (parse_tree(line, len, ev) < 0)
+			return -1;
+	}
+	return event_check(ev);
 }

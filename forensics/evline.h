@@ -35,21 +35,31 @@ void evline_close(struct evline_reader *r);
 int evline_next(struct evline_reader *r, const char **line, size_t *len,
 		enum evline_kind *kind);
 
-/* One event; the strings and data point into root. */
+/* One event, read from a line by evline_parse(). */
 struct evline_event {
-	json_t *root; /* json_decref() it when done */
 	const char *ts, *severity, *subsystem, *event, *vm, *host, *prev;
-	int64_t seq;
-	json_t *data; /* an object */
+	const char *data; /* the data object, compact JSON */
+	int64_t seq;      /* vm is NULL for a JSON null */
+
+	/* private: what the strings point into */
+	json_t *root;
+	char *data_text;
+	char buf[EVLINE_MAX + 16];
 };
 
 /*
  * Parse and check one line: an object with ts (ISO-8601 UTC with
  * microseconds), a known severity, non-empty subsystem and event, vm a
  * string or null, host, seq >= 1, data an object and prev 64 hex
- * digits; duplicate keys are refused.  0 when it is an event (release
- * ev->root), -1 when not (ev->root is NULL).
+ * digits; duplicate keys are refused.  Lines laid out as the writer
+ * lays them out (keys in order, compact, plain ASCII strings) are read
+ * without building a JSON tree but for data; others go through jansson.
+ *
+ * 0 when it is an event, -1 when not.  Either way ev holds memory to
+ * release with evline_release() before ev is reused or dropped.  ev is
+ * large (EVLINE_MAX): allocate it, do not put it on a thread's stack.
  */
 int evline_parse(const char *line, size_t len, struct evline_event *ev);
+void evline_release(struct evline_event *ev);
 
 #endif

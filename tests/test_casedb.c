@@ -518,3 +518,40 @@ Test(casedb, cli_custody_log_and_verify)
 	cr_assert(strstr(out, "broken at seq 2"), "%s", out);
 	free(out);
 }
+
+Test(casedb, lines_in_any_layout_are_read_alike)
+{
+	struct casedb_ingest_stats st;
+	struct casedb *db = open_db();
+	char path[PATH_BUF];
+	char text[4096];
+	int n;
+
+	/* The writer's layout; keys reordered with escapes and a null vm;
+	   the layout with data followed by a second value (malformed). */
+	n = snprintf(text, sizeof(text), good_line, 1, 0);
+	n += snprintf(text + n, sizeof(text) - (size_t)n,
+		      "{\"seq\":2,\"vm\":null,\"ts\":\"2026-12-03T19:00:01."
+		      "000000Z\",\"severity\":\"INFO\",\"subsystem\":\"us\\u0062\","
+		      "\"event\":\"device.unexpected\",\"host\":\"ws\\u00e9\","
+		      "\"data\":{\"b\": [1, 2], \"a\": \"\\/x\"},"
+		      "\"prev\":\"%064d\"}\n", 0);
+	snprintf(text + n, sizeof(text) - (size_t)n,
+		 "{\"ts\":\"2026-12-03T19:00:02.000000Z\",\"severity\":\"INFO\","
+		 "\"subsystem\":\"usb\",\"event\":\"x\",\"vm\":\"lab1\","
+		 "\"host\":\"ws1\",\"seq\":3,\"data\":{},\"prev\":\"%064d\"},"
+		 "\"prev\":\"%064d\"}\n", 0, 0);
+	cr_assert_eq(th_write("e.log", text), 0);
+	log_path(path, sizeof(path), "e.log");
+	cr_assert_eq(casedb_ingest_file_stats(db, path, &st), 0);
+	cr_assert_eq(st.added, 2);
+	cr_assert_eq(st.malformed, 1);
+	casedb_close(db);
+
+	cr_assert_str_eq(raw_query("SELECT subsystem || '|' || host || '|' ||"
+				   " data || '|' || (vm IS NULL)"
+				   " FROM events WHERE seq = 2"),
+			 "usb|ws\xc3\xa9|{\"b\":[1,2],\"a\":\"/x\"}|1");
+	cr_assert_str_eq(raw_query("SELECT data FROM events WHERE seq = 1"),
+			 "{\"path\":\"dropper.sh\"}");
+}
