@@ -53,7 +53,8 @@ rows=$(sqlite3 "$tmp/baseline.db" 'SELECT count(*) FROM events')
 
 echo "ingest $n event lines into a fresh database ($(nproc) cores," \
 	"load $(cut -d" " -f1 /proc/loadavg))"
-printf '  secvf casedb_ingest_file   %8.3f s  %s events (%.1f s CPU, 2 threads)\n' \
-	"$secvf" "$added" "$cpu"
+printf '  secvf casedb_ingest_file   %8.3f s  %s events' "$secvf" "$added"
+printf ' (%.1f s CPU, 2 threads)\n' "$cpu"
 printf '  sqlite3 .import + json     %8.3f s  %s events\n' "$base" "$rows"
-echo "$secvf $base" | awk '{ printf "  ratio secvf / sqlite3      %8.2f\n", $1 / $2 }'
+echo "$secvf $base" |
+	awk '{ printf "  ratio secvf / sqlite3      %8.2f\n", $1 / $2 }'

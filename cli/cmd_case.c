@@ -419,7 +419,8 @@ case_note(int argc, char **argv)
 	if ((rc = case_options("case note", case_note_usage, argc, argv)) >= 0)
 		return rc;
 	if (argc - optind != 2)
-		return cli_usage_error("case note", "want a case ID and a TEXT");
+		return cli_usage_error("case note",
+				       "want a case ID and a TEXT");
 	if ((rc = cli_parse_case_id("case note", argv[optind], &id)))
 		return rc;
 	if ((rc = cli_open_case(id, &db)))

@@ -5,10 +5,13 @@
 
 #include "forensics/casedb.h"
 #include "lib/err.h"
-#include "lib/timefmt.h"
+#include "lib/fileio.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define CUSTODY_FILE_MAX (64 * 1024 * 1024)
 
 static const char custody_log_usage[] =
 	"usage: secvf custody log [--json] CASE\n"
@@ -23,6 +26,14 @@ static const char custody_verify_usage[] =
 	"its hash and its link to the entry before.  Exits 4 and names the\n"
 	"first broken entry when the chain does not hold.\n";
 
+static const char custody_check_usage[] =
+	"usage: secvf custody check [--json] FILE\n"
+	"\n"
+	"Check a custody trail saved as JSON lines (the custody.jsonl of an\n"
+	"incident bundle, or 'secvf --json custody log CASE'), without the\n"
+	"database.  Exits 4 and names the first bad line when it does not\n"
+	"hold; an edited line shows as a break at the line after it.\n";
+
 static const char custody_usage[] =
 	"usage: secvf custody SUBCOMMAND CASE\n"
 	"\n"
@@ -30,19 +41,19 @@ static const char custody_usage[] =
 	"\n"
 	"Subcommands:\n"
 	"  log CASE      show the custody entries\n"
-	"  verify CASE   check the hash chain\n";
+	"  verify CASE   check the hash chain\n"
+	"  check FILE    check a custody.jsonl without the database\n";
 
-/* Parse options and the one CASE operand; -1 to go on, or an exit code. */
+/* Parse --json and -h; -1 to go on, or an exit code. */
 static int
-custody_args(const char *prefix, const char *usage, int argc, char **argv,
-	     int64_t *case_id)
+custody_options(const char *prefix, const char *usage, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int opt, rc;
+	int opt;
 
 	cli_getopt_reset();
 	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -55,6 +66,18 @@ custody_args(const char *prefix, const char *usage, int argc, char **argv,
 			return cli_usage_error(prefix, "bad option");
 		}
 	}
+	return -1;
+}
+
+/* Parse options and the one CASE operand; -1 to go on, or an exit code. */
+static int
+custody_args(const char *prefix, const char *usage, int argc, char **argv,
+	     int64_t *case_id)
+{
+	int rc = custody_options(prefix, usage, argc, argv);
+
+	if (rc >= 0)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error(prefix, "want one CASE id");
 	rc = cli_parse_case_id(prefix, argv[optind], case_id);
@@ -143,10 +166,44 @@ custody_verify(int argc, char **argv)
 	return report_verify(id, broken, bad, head, next - 1);
 }
 
+static int
+custody_check(int argc, char **argv)
+{
+	char head[65];
+	char *text;
+	size_t len;
+	int64_t bad;
+	int rc, broken;
+
+	rc = custody_options("custody check", custody_check_usage, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if (argc - optind != 1)
+		return cli_usage_error("custody check", "want one FILE");
+	if (file_read_all(argv[optind], CUSTODY_FILE_MAX, &text, &len) < 0)
+		return cli_fail_err(
+			errno == ENOENT ? EXIT_NOT_FOUND : EXIT_FAIL, NULL);
+	broken = custody_verify_lines(text, len, &bad, head);
+	free(text);
+	if (cli.json) {
+		cli_print_json(json_pack("{s:s, s:b, s:I, s:s}", "file",
+					 argv[optind], "ok", !broken,
+					 "first_bad_line", (json_int_t)bad,
+					 "head", head));
+	} else if (broken) {
+		printf("%s: broken at line %lld\n", argv[optind],
+		       (long long)bad);
+	} else {
+		printf("%s: ok, head %s\n", argv[optind], head);
+	}
+	return broken ? EXIT_VERIFY : EXIT_OK;
+}
+
 static const struct cli_cmd custody_commands[] = {
 	{"log", custody_log, "show the custody entries", custody_log_usage},
 	{"verify", custody_verify, "check the hash chain",
 	 custody_verify_usage},
+	{"check", custody_check, "check a custody.jsonl", custody_check_usage},
 	{NULL, NULL, NULL, NULL},
 };
 

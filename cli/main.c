@@ -45,7 +45,7 @@ static const char case_usage[] =
 static const char custody_usage[] =
 	"usage: secvf custody SUBCOMMAND CASE\n"
 	"\n"
-	"The chain of custody of a case: log, verify.\n"
+	"The chain of custody of a case: log, verify, check.\n"
 	"Run 'secvf custody --help' for the subcommands.\n";
 
 static const char version_usage[] =

@@ -532,12 +532,14 @@ Test(casedb, lines_in_any_layout_are_read_alike)
 	n = snprintf(text, sizeof(text), good_line, 1, 0);
 	n += snprintf(text + n, sizeof(text) - (size_t)n,
 		      "{\"seq\":2,\"vm\":null,\"ts\":\"2026-12-03T19:00:01."
-		      "000000Z\",\"severity\":\"INFO\",\"subsystem\":\"us\\u0062\","
+		      "000000Z\",\"severity\":\"INFO\","
+		      "\"subsystem\":\"us\\u0062\","
 		      "\"event\":\"device.unexpected\",\"host\":\"ws\\u00e9\","
 		      "\"data\":{\"b\": [1, 2], \"a\": \"\\/x\"},"
 		      "\"prev\":\"%064d\"}\n", 0);
 	snprintf(text + n, sizeof(text) - (size_t)n,
-		 "{\"ts\":\"2026-12-03T19:00:02.000000Z\",\"severity\":\"INFO\","
+		 "{\"ts\":\"2026-12-03T19:00:02.000000Z\","
+		 "\"severity\":\"INFO\","
 		 "\"subsystem\":\"usb\",\"event\":\"x\",\"vm\":\"lab1\","
 		 "\"host\":\"ws1\",\"seq\":3,\"data\":{},\"prev\":\"%064d\"},"
 		 "\"prev\":\"%064d\"}\n", 0, 0);
@@ -554,4 +556,34 @@ Test(casedb, lines_in_any_layout_are_read_alike)
 			 "usb|ws\xc3\xa9|{\"b\":[1,2],\"a\":\"/x\"}|1");
 	cr_assert_str_eq(raw_query("SELECT data FROM events WHERE seq = 1"),
 			 "{\"path\":\"dropper.sh\"}");
+}
+
+Test(casedb, cli_custody_check_reads_an_exported_trail)
+{
+	struct casedb *db = open_db();
+	char path[PATH_BUF], *out, *p;
+	int64_t id;
+
+	cr_assert_eq(casedb_case_new(db, "c", &id), 0);
+	add_custody(db, id, "paused", NULL);
+	add_custody(db, id, "sealed", "bundle sealed");
+	add_custody(db, id, "transferred", NULL);
+	casedb_close(db);
+
+	cr_assert_eq(th_secvf(&out, NULL, "--json", "custody", "log", "1",
+			      NULL),
+		     0);
+	cr_assert_eq(th_write("custody.jsonl", out), 0);
+	log_path(path, sizeof(path), "custody.jsonl");
+	cr_assert_eq(th_secvf(NULL, NULL, "custody", "check", path, NULL), 0);
+
+	p = strstr(out, "bundle sealed");
+	p[0] = 'B';
+	cr_assert_eq(th_write("custody.jsonl", out), 0);
+	free(out);
+	cr_assert_eq(th_secvf(&out, NULL, "custody", "check", path, NULL), 4);
+	cr_assert(strstr(out, "broken at line 3"), "%s", out);
+	free(out);
+	cr_assert_eq(th_secvf(NULL, NULL, "custody", "check", "/nope", NULL),
+		     3);
 }
