@@ -329,6 +329,8 @@ casedb_ingest_file_stats(struct casedb *db, const char *log_path,
 	memset(stats, 0, sizeof(*stats));
 	if (evline_open(log_path, &reader) < 0)
 		return -1;
+	/* Room for a large file's pages: spilling them mid-transaction
+	   costs more than the whole insert.  A ceiling, not an allocation. */
 	if (casedb_exec(db, "PRAGMA cache_size = -262144") < 0 ||
 	    casedb_exec(db, "BEGIN IMMEDIATE") < 0)
 		goto fail;
