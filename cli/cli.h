@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit codes, documented in secvf(1). */
@@ -86,6 +87,24 @@ int cmd_advise(int argc, char **argv);
 int cmd_baseline(int argc, char **argv);
 int cmd_evidence(int argc, char **argv);
 int cmd_key(int argc, char **argv);
+/* Helpers for the case database commands (cmd_case.c). */
+struct casedb;
+#define CLI_ACTOR_MAX 320
+
+/* Parse a case id (a positive integer); EXIT_OK or a usage error. */
+int cli_parse_case_id(const char *prefix, const char *text, int64_t *id);
+
+/* Open the case database; EXIT_OK, or the failure printed. */
+int cli_open_casedb(struct casedb **db);
+
+/* As cli_open_casedb(), then EXIT_NOT_FOUND for an unknown case. */
+int cli_open_case(int64_t case_id, struct casedb **db);
+
+/* "user@host" of the one running secvf, for custody and notes. */
+void cli_actor(char *buf, size_t size);
+
+int cmd_case(int argc, char **argv);
+int cmd_custody(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 

@@ -41,6 +41,15 @@ static const char vm_usage[] =
 	"\n"
 	"Manage the lab's VMs: create, list, show, delete, snapshot.\n"
 	"Run 'secvf vm --help' for the subcommands.\n";
+static const char case_usage[] =
+	"usage: secvf case SUBCOMMAND [ARGS]\n"
+	"The case database: new, list, show, ingest, note.\n"
+	"Run 'secvf case --help' for the subcommands.\n";
+
+static const char custody_usage[] =
+	"usage: secvf custody SUBCOMMAND CASE\n"
+	"The chain of custody of a case: log, verify, check.\n"
+	"Run 'secvf custody --help' for the subcommands.\n";
 
 static const char version_usage[] =
 	"usage: secvf version [--json]\n"
@@ -67,6 +76,9 @@ static const struct cli_cmd commands[] = {
 	 baseline_usage},
 	{"events", cmd_events, "list and follow security events",
 	 cmd_events_usage},
+	{"case", cmd_case, "cases, evidence and event ingestion", case_usage},
+	{"custody", cmd_custody, "show and verify chains of custody",
+	 custody_usage},
 	{"help", cmd_help, "show the help of a command", help_usage},
 	{"log", cmd_log, "verify the event logs, record an event",
 	 cmd_log_usage},

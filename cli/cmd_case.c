@@ -1,0 +1,452 @@
+/*
+ * secvf case: the case database.
+ */
+#include "cli.h"
+
+#include "forensics/casedb.h"
+#include "lib/err.h"
+#include "lib/home.h"
+#include "lib/path.h"
+#include "lib/timefmt.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char case_new_usage[] =
+	"usage: secvf case new [--json] TITLE\n"
+	"\n"
+	"Open a new case and print its id.\n";
+
+static const char case_list_usage[] =
+	"usage: secvf case list [--json]\n"
+	"\n"
+	"List every case: id, status, creation time and title.\n";
+
+static const char case_show_usage[] =
+	"usage: secvf case show [--json] ID\n"
+	"\n"
+	"Show a case: its fields, how many evidence items, custody entries\n"
+	"and notes it has, and its evidence.\n";
+
+static const char case_ingest_usage[] =
+	"usage: secvf case ingest [--json] [FILE...]\n"
+	"\n"
+	"Ingest security event logs into the case database, by default\n"
+	"every $SECVF_HOME/logs/security-*.log.  Lines already ingested are\n"
+	"skipped, so running it again adds only new events; malformed and\n"
+	"over-long lines are skipped and counted.\n";
+
+static const char case_note_usage[] =
+	"usage: secvf case note ID TEXT\n"
+	"\n"
+	"Add a note to a case, signed with user@host.\n";
+
+static const char case_usage[] =
+	"usage: secvf case SUBCOMMAND [ARGS]\n"
+	"\n"
+	"The case database ($SECVF_HOME/cases.db).\n"
+	"\n"
+	"Subcommands:\n"
+	"  new TITLE        open a case, print its id\n"
+	"  list             list the cases\n"
+	"  show ID          show a case and its evidence\n"
+	"  ingest [FILE...] ingest security event logs\n"
+	"  note ID TEXT     add a note to a case\n";
+
+/*
+ * Parse --json and -h; leaves optind at the first operand.  Returns -1
+ * to go on, or the exit code to return.
+ */
+static int
+case_options(const char *name, const char *usage, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	char prefix[64];
+	int opt;
+
+	snprintf(prefix, sizeof(prefix), "%s", name);
+	cli_getopt_reset();
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (opt == 'j') {
+			cli.json = 1;
+		} else if (opt == 'h') {
+			fputs(usage, stdout);
+			return EXIT_OK;
+		} else {
+			return cli_usage_error(prefix, "bad option");
+		}
+	}
+	return -1;
+}
+
+int
+cli_parse_case_id(const char *prefix, const char *text, int64_t *id)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (!*text || *end || errno || v < 1)
+		return cli_usage_error(prefix, "bad case id '%s'", text);
+	*id = v;
+	return EXIT_OK;
+}
+
+void
+cli_actor(char *buf, size_t size)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(buf, size, "%s@%s", pw ? pw->pw_name : "unknown", host);
+}
+
+int
+cli_open_casedb(struct casedb **db)
+{
+	if (casedb_open(NULL, db) < 0)
+		return cli_fail_err(EXIT_FAIL, NULL);
+	return EXIT_OK;
+}
+
+int
+cli_open_case(int64_t case_id, struct casedb **db)
+{
+	int found;
+
+	if (cli_open_casedb(db) != EXIT_OK)
+		return EXIT_FAIL;
+	found = casedb_case_exists(*db, case_id);
+	if (found == 1)
+		return EXIT_OK;
+	casedb_close(*db);
+	*db = NULL;
+	if (found < 0)
+		return cli_fail_err(EXIT_FAIL, NULL);
+	return cli_fail(EXIT_NOT_FOUND, "no case %lld", (long long)case_id);
+}
+
+static int
+case_new(int argc, char **argv)
+{
+	struct casedb *db;
+	int64_t id;
+	int rc;
+
+	if ((rc = case_options("case new", case_new_usage, argc, argv)) >= 0)
+		return rc;
+	if (argc - optind != 1)
+		return cli_usage_error("case new", "want one TITLE");
+	if (cli_open_casedb(&db) != EXIT_OK)
+		return EXIT_FAIL;
+	if (casedb_case_new(db, argv[optind], &id) < 0) {
+		casedb_close(db);
+		return cli_fail_err(EXIT_FAIL, "cannot open a case");
+	}
+	casedb_close(db);
+	if (cli.json)
+		cli_print_json(json_pack("{s:I, s:s}", "id", (json_int_t)id,
+					 "title", argv[optind]));
+	else
+		printf("%lld\n", (long long)id);
+	return EXIT_OK;
+}
+
+static json_t *
+case_json(const struct casedb_case *c)
+{
+	char created[TIME_ISO_LEN];
+
+	time_iso(c->created_us, created);
+	return json_pack("{s:I, s:s, s:s, s:s, s:s?}", "id",
+			 (json_int_t)c->id, "title", c->title, "created",
+			 created, "status", c->status, "resolution",
+			 c->resolution);
+}
+
+static int
+print_case_row(const struct casedb_case *c, void *arg)
+{
+	char created[TIME_ISO_LEN];
+
+	if (cli.json) {
+		cli_print_json(case_json(c));
+		return 0;
+	}
+	time_iso(c->created_us, created);
+	printf("%-5lld %-6s %.19sZ  %s\n", (long long)c->id, c->status,
+	       created, c->title);
+	return 0;
+}
+
+static int
+case_list(int argc, char **argv)
+{
+	struct casedb *db;
+	int rc;
+
+	if ((rc = case_options("case list", case_list_usage, argc, argv)) >= 0)
+		return rc;
+	if (optind < argc)
+		return cli_usage_error("case list", "unexpected argument '%s'",
+				       argv[optind]);
+	if (cli_open_casedb(&db) != EXIT_OK)
+		return EXIT_FAIL;
+	if (!cli.json)
+		printf("%-5s %-6s %-21s %s\n", "ID", "STATUS", "CREATED",
+		       "TITLE");
+	rc = casedb_case_foreach(db, 0, print_case_row, NULL);
+	casedb_close(db);
+	return rc < 0 ? cli_fail_err(EXIT_FAIL, NULL) : EXIT_OK;
+}
+
+static int
+take_case(const struct casedb_case *c, void *arg)
+{
+	*(json_t **)arg = case_json(c);
+	return 0;
+}
+
+static int
+take_evidence(const struct casedb_evidence *ev, void *arg)
+{
+	char added[TIME_ISO_LEN];
+
+	time_iso(ev->added_us, added);
+	json_array_append_new(
+		arg, json_pack("{s:I, s:s, s:s, s:s?, s:I, s:s}", "id",
+			       (json_int_t)ev->id, "kind", ev->kind, "path",
+			       ev->path, "sha256", ev->sha256, "size",
+			       (json_int_t)ev->size, "added", added));
+	return 0;
+}
+
+/* The case as one JSON object, with its counts and evidence. */
+static int
+case_collect(struct casedb *db, int64_t id, json_t **out)
+{
+	struct casedb_case_counts n;
+	json_t *c = NULL, *evidence = json_array();
+
+	*out = NULL;
+	if (casedb_case_foreach(db, id, take_case, &c) < 0 ||
+	    casedb_case_counts(db, id, &n) < 0 ||
+	    casedb_evidence_foreach(db, id, take_evidence, evidence) < 0 ||
+	    !c) {
+		json_decref(c);
+		json_decref(evidence);
+		return -1;
+	}
+	json_object_set_new(c, "counts",
+			    json_pack("{s:I, s:I, s:I}", "evidence",
+				      (json_int_t)n.evidence, "custody",
+				      (json_int_t)n.custody, "notes",
+				      (json_int_t)n.notes));
+	json_object_set_new(c, "evidence", evidence);
+	*out = c;
+	return 0;
+}
+
+static const char *
+get_str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "-";
+}
+
+static long long
+get_int(json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+static void
+print_case(json_t *c)
+{
+	json_t *counts = json_object_get(c, "counts"), *ev;
+	size_t i;
+
+	printf("%scase %lld%s: %s\n", cli_bold(), get_int(c, "id"),
+	       cli_reset(), get_str(c, "title"));
+	printf("status:     %s\n", get_str(c, "status"));
+	printf("created:    %s\n", get_str(c, "created"));
+	printf("resolution: %s\n", get_str(c, "resolution"));
+	printf("evidence:   %lld\ncustody:    %lld\nnotes:      %lld\n",
+	       get_int(counts, "evidence"), get_int(counts, "custody"),
+	       get_int(counts, "notes"));
+	json_array_foreach(json_object_get(c, "evidence"), i, ev)
+		printf("  %-5lld %-10s %.16s %10lld  %s\n", get_int(ev, "id"),
+		       get_str(ev, "kind"), get_str(ev, "sha256"),
+		       get_int(ev, "size"), get_str(ev, "path"));
+}
+
+static int
+case_show(int argc, char **argv)
+{
+	struct casedb *db;
+	json_t *c;
+	int64_t id;
+	int rc;
+
+	if ((rc = case_options("case show", case_show_usage, argc, argv)) >= 0)
+		return rc;
+	if (argc - optind != 1)
+		return cli_usage_error("case show", "want one case ID");
+	if ((rc = cli_parse_case_id("case show", argv[optind], &id)))
+		return rc;
+	if ((rc = cli_open_case(id, &db)))
+		return rc;
+	rc = case_collect(db, id, &c);
+	casedb_close(db);
+	if (rc < 0)
+		return cli_fail_err(EXIT_FAIL, NULL);
+	if (cli.json) {
+		cli_print_json(c);
+	} else {
+		print_case(c);
+		json_decref(c);
+	}
+	return EXIT_OK;
+}
+
+static int
+ingest_one(struct casedb *db, const char *path, int64_t *total)
+{
+	struct casedb_ingest_stats st;
+
+	if (casedb_ingest_file_stats(db, path, &st) < 0) {
+		cli_fail_err(EXIT_FAIL, NULL);
+		return -1;
+	}
+	*total += st.added;
+	if (cli.json) {
+		cli_print_json(json_pack(
+			"{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "file", path,
+			"lines", (json_int_t)st.lines, "added",
+			(json_int_t)st.added, "duplicate",
+			(json_int_t)st.duplicate, "malformed",
+			(json_int_t)st.malformed, "too_long",
+			(json_int_t)st.too_long, "partial",
+			(json_int_t)st.partial));
+		return 0;
+	}
+	printf("%s: %lld added, %lld already there, %lld malformed, "
+	       "%lld too long%s\n",
+	       path, (long long)st.added, (long long)st.duplicate,
+	       (long long)st.malformed, (long long)st.too_long,
+	       st.partial ? ", an unfinished last line left for later" : "");
+	return 0;
+}
+
+static int
+ingest_files(struct casedb *db, char **files, size_t n)
+{
+	int64_t total = 0;
+	int failed = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ingest_one(db, files[i], &total) < 0)
+			failed = 1;
+	if (!cli.json && n != 1)
+		printf("%lld events added from %zu files\n", (long long)total,
+		       n);
+	return failed ? EXIT_FAIL : EXIT_OK;
+}
+
+static int
+ingest_default(struct casedb *db)
+{
+	char pattern[PATH_BUF];
+	glob_t g;
+	int rc;
+
+	if (home_path(pattern, sizeof(pattern), "logs/security-*.log") < 0)
+		return cli_fail_err(EXIT_FAIL, NULL);
+	rc = glob(pattern, 0, NULL, &g);
+	if (rc == GLOB_NOMATCH) {
+		if (!cli.json)
+			printf("no security logs in %s\n", pattern);
+		return EXIT_OK;
+	}
+	if (rc != 0)
+		return cli_fail(EXIT_FAIL, "cannot list '%s'", pattern);
+	rc = ingest_files(db, g.gl_pathv, g.gl_pathc);
+	globfree(&g);
+	return rc;
+}
+
+static int
+case_ingest(int argc, char **argv)
+{
+	struct casedb *db;
+	int rc;
+
+	rc = case_options("case ingest", case_ingest_usage, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if (cli_open_casedb(&db) != EXIT_OK)
+		return EXIT_FAIL;
+	if (optind < argc)
+		rc = ingest_files(db, argv + optind, (size_t)(argc - optind));
+	else
+		rc = ingest_default(db);
+	casedb_close(db);
+	return rc;
+}
+
+static int
+case_note(int argc, char **argv)
+{
+	char actor[CLI_ACTOR_MAX];
+	struct casedb *db;
+	int64_t id, note;
+	int rc;
+
+	if ((rc = case_options("case note", case_note_usage, argc, argv)) >= 0)
+		return rc;
+	if (argc - optind != 2)
+		return cli_usage_error("case note",
+				       "want a case ID and a TEXT");
+	if ((rc = cli_parse_case_id("case note", argv[optind], &id)))
+		return rc;
+	if ((rc = cli_open_case(id, &db)))
+		return rc;
+	cli_actor(actor, sizeof(actor));
+	rc = casedb_note_add(db, id, actor, argv[optind + 1], &note);
+	casedb_close(db);
+	if (rc < 0)
+		return cli_fail_err(EXIT_FAIL, "cannot add note");
+	if (cli.json)
+		cli_print_json(json_pack("{s:I, s:I}", "case", (json_int_t)id,
+					 "note", (json_int_t)note));
+	return EXIT_OK;
+}
+
+static const struct cli_cmd case_commands[] = {
+	{"new", case_new, "open a case", case_new_usage},
+	{"list", case_list, "list the cases", case_list_usage},
+	{"show", case_show, "show a case", case_show_usage},
+	{"ingest", case_ingest, "ingest security logs", case_ingest_usage},
+	{"note", case_note, "add a note to a case", case_note_usage},
+	{NULL, NULL, NULL, NULL},
+};
+
+int
+cmd_case(int argc, char **argv)
+{
+	return cli_dispatch("case", case_commands, case_usage, argc, argv);
+}

@@ -1,0 +1,185 @@
+/*
+ * casedb: the SQLite case database, $SECVF_HOME/cases.db.
+ *
+ * Cases, the security events ingested from the logs, evidence, the
+ * chain of custody of each case, host baselines and case notes.  The
+ * file is mode 0600, in WAL mode, with foreign keys on; every commit is
+ * synced (synchronous=FULL), so a custody entry that was added stays.
+ * The schema version is PRAGMA user_version; casedb_open() migrates an
+ * older database step by step and refuses a newer one.
+ *
+ * Every function returns 0 (or the documented value) on success and -1
+ * on failure with err_msg() set, carrying SQLite's own message:
+ *
+ *	cannot open case database 'x': database is locked
+ *
+ * A struct casedb is one connection; use it from one thread at a time.
+ */
+#ifndef SECVF_CASEDB_H
+#define SECVF_CASEDB_H
+
+#include "forensics/custody.h"
+
+#include <stdint.h>
+
+#define CASEDB_SCHEMA_VERSION 2
+
+struct casedb;
+
+/*
+ * Open (creating and migrating) the database at path, or at
+ * $SECVF_HOME/cases.db when path is NULL.  *out is the handle to
+ * casedb_close(), NULL on failure.
+ */
+int casedb_open(const char *path, struct casedb **out);
+
+/*
+ * As casedb_open(), migrating no further than schema version max_version
+ * (1 .. CASEDB_SCHEMA_VERSION).  For tests and tools that need an older
+ * layout.
+ */
+int casedb_open_version(const char *path, int max_version,
+			struct casedb **out);
+
+void casedb_close(struct casedb *db);
+
+/* The schema version of the open database (PRAGMA user_version). */
+int casedb_schema_version(struct casedb *db, int *version);
+
+/* ---- cases */
+
+struct casedb_case {
+	int64_t id;
+	int64_t created_us;
+	const char *title;
+	const char *status;     /* "open" or "closed" */
+	const char *resolution; /* NULL while open */
+};
+
+/* Counts shown beside a case. */
+struct casedb_case_counts {
+	int64_t evidence;
+	int64_t custody;
+	int64_t notes;
+};
+
+int casedb_case_new(struct casedb *db, const char *title, int64_t *case_id);
+
+/* 1 when the case exists, 0 when not, -1 on error. */
+int casedb_case_exists(struct casedb *db, int64_t case_id);
+
+/* Close a case with a resolution; -1 when absent or already closed. */
+int casedb_case_close(struct casedb *db, int64_t case_id,
+		      const char *resolution);
+
+/*
+ * Call fn for each case in id order (every case when case_id is 0, or
+ * only that one).  The strings in c are valid during the call only.  A
+ * non-zero return from fn stops the walk and is returned.
+ */
+int casedb_case_foreach(struct casedb *db, int64_t case_id,
+			int (*fn)(const struct casedb_case *c, void *arg),
+			void *arg);
+
+int casedb_case_counts(struct casedb *db, int64_t case_id,
+		       struct casedb_case_counts *counts);
+
+/* ---- events */
+
+/* What one ingestion did, line by line. */
+struct casedb_ingest_stats {
+	int64_t lines;     /* complete lines read */
+	int64_t added;     /* new events stored */
+	int64_t duplicate; /* already in the database */
+	int64_t malformed; /* not an event line: skipped */
+	int64_t too_long;  /* over EVLINE_MAX bytes (64 KiB): skipped */
+	int64_t partial;   /* an unterminated last line: left for later */
+};
+
+/*
+ * Ingest a security-*.log file (one event per line, see CONTRACTS.md)
+ * in one transaction.  Each line is keyed by the SHA-256 hex of its
+ * bytes without "\n", so ingesting a file again adds nothing.
+ * Malformed and over-long lines are skipped and counted; an
+ * unterminated last line (a write in progress) is left for a later
+ * ingestion.  *added is the number of new events.
+ */
+int casedb_ingest_file(struct casedb *db, const char *log_path,
+		       int64_t *added);
+
+/* As casedb_ingest_file(), reporting every count. */
+int casedb_ingest_file_stats(struct casedb *db, const char *log_path,
+			     struct casedb_ingest_stats *stats);
+
+/* Number of events stored. */
+int casedb_event_count(struct casedb *db, int64_t *count);
+
+/* ---- evidence */
+
+struct casedb_evidence {
+	int64_t id;
+	int64_t added_us;
+	int64_t size;
+	const char *kind;
+	const char *path;
+	const char *sha256; /* NULL when not hashed */
+};
+
+/* sha256_hex may be NULL; size -1 when unknown. */
+int casedb_evidence_add(struct casedb *db, int64_t case_id, const char *kind,
+			const char *path, const char *sha256_hex, int64_t size,
+			int64_t *evidence_id);
+
+/* Call fn for each evidence item of a case in id order; as above. */
+int casedb_evidence_foreach(struct casedb *db, int64_t case_id,
+			    int (*fn)(const struct casedb_evidence *ev,
+				      void *arg),
+			    void *arg);
+
+/* ---- custody */
+
+/*
+ * Append entry e to the custody chain of a case, inside one
+ * BEGIN IMMEDIATE transaction: its seq is the head's plus one (e->seq
+ * is ignored), its prev the head's hash, its ts e->ts_us or now when 0.
+ * The canonical line and its hash are stored; hash_out (may be NULL)
+ * receives the hash, the chain's new head.
+ */
+int casedb_custody_add(struct casedb *db, int64_t case_id,
+		       const struct custody_entry *e, char hash_out[65]);
+
+/*
+ * The hash of the last entry of a case (64 "0" when it has none) and
+ * the seq the next entry will get.
+ */
+int casedb_custody_head(struct casedb *db, int64_t case_id, char head[65],
+			int64_t *next_seq);
+
+/*
+ * Recompute every custody row of a case from its columns: its line
+ * must be canonical and equal the stored one, its hash that line's
+ * SHA-256, its prev the hash of the row before, its seq 1, 2, ...
+ * Returns 0 when the chain holds (*first_bad_seq = 0), 1 when it is
+ * broken (*first_bad_seq = the first bad seq), -1 on error.
+ */
+int casedb_custody_verify(struct casedb *db, int64_t case_id,
+			  int64_t *first_bad_seq);
+
+/* Call fn with the stored line of each custody row of a case, in seq
+   order; as casedb_case_foreach(). */
+int casedb_custody_foreach(struct casedb *db, int64_t case_id,
+			   int (*fn)(int64_t seq, const char *line,
+				     const char *hash, void *arg),
+			   void *arg);
+
+/* ---- baselines and notes */
+
+/* result_json must be a JSON value; case_id 0 for none. */
+int casedb_baseline_add(struct casedb *db, int64_t case_id,
+			const char *result_json, int64_t *baseline_id);
+
+/* Add a free-text note to a case (schema version 2). */
+int casedb_note_add(struct casedb *db, int64_t case_id, const char *author,
+		    const char *text, int64_t *note_id);
+
+#endif
