@@ -105,6 +105,8 @@ void cli_actor(char *buf, size_t size);
 
 int cmd_case(int argc, char **argv);
 int cmd_custody(int argc, char **argv);
+int cmd_triage(int argc, char **argv);
+extern const char triage_usage[];
 int cmd_version(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 

@@ -85,6 +85,8 @@ static const struct cli_cmd commands[] = {
 	{"key", cmd_key, "the evidence signing key", key_usage},
 	{"log", cmd_log, "verify the event logs, record an event",
 	 cmd_log_usage},
+	{"triage", cmd_triage, "pause, preserve, seal: one command",
+	 triage_usage},
 	{"version", cmd_version, "print the version", version_usage},
 	{"vm", cmd_vm, "manage the lab's VMs", vm_usage},
 	{NULL, NULL, NULL, NULL},
