@@ -12,6 +12,7 @@
 #include "lib/home.h"
 #include "lib/sha256.h"
 #include "lib/timefmt.h"
+#include "playbooks/advice.h"
 #include "playbooks/collect.h"
 #include "vmm/bundle.h"
 #include "vmm/clone.h"
@@ -552,6 +553,32 @@ steps_json(const struct triage *t)
 	return a;
 }
 
+/* What the response procedure advises for the events seen so far. */
+static json_t *
+advice_json(const struct triage *t)
+{
+	char path[PATH_BUF], date[11];
+	json_t *all = json_array(), *one;
+	struct advice *a;
+	int64_t day;
+
+	if (advice_load_default(&a) < 0)
+		return all;
+	for (day = 1; day >= 0; day--) {
+		time_date(t->t0_us - day * 86400LL * 1000000, date);
+		if (home_path(path, sizeof(path), "logs/security-%s.log",
+			      date) < 0 ||
+		    access(path, F_OK) < 0)
+			continue;
+		one = advice_log_summary(a, path, NULL);
+		if (one)
+			json_array_extend(all, one);
+		json_decref(one);
+	}
+	advice_free(a);
+	return all;
+}
+
 static json_t *
 manifest_json(struct triage *t)
 {
@@ -590,6 +617,7 @@ manifest_json(struct triage *t)
 	json_object_set_new(m, "database",
 			    json_string(t->r->db_error[0] ? t->r->db_error
 							  : "ok"));
+	json_object_set_new(m, "advice", advice_json(t));
 	json_object_set_new(m, "custody_head", json_string(t->prev));
 	return m;
 }
