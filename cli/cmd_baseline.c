@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include "lib/diag.h"
+#include "forensics/casedb.h"
 #include "lib/err.h"
 #include "lib/fileio.h"
 #include "lib/home.h"
@@ -35,18 +36,22 @@ static const char capture_usage[] =
 
 static const char check_usage[] =
 	"usage: secvf baseline check [--against FILE] [--root DIR]\n"
-	"                            [--family linux|macos] [--json]\n"
+	"                            [--family linux|macos] [--case ID]\n"
+	"                            [--json]\n"
 	"\n"
 	"Run the host baseline checks and print one verdict per check\n"
 	"(pass, fail, unknown, skipped), what was observed and why.  The\n"
 	"comparison checks use --against FILE, else the latest capture;\n"
 	"without one they are skipped.  The result is also written to\n"
-	"$SECVF_HOME/baselines/check-TIMESTAMP.json and last-check.json.\n"
+	"$SECVF_HOME/baselines/check-TIMESTAMP.json and last-check.json\n"
+	"and recorded in the case database (attached to the case given\n"
+	"with --case); triage puts the last check into its bundle.\n"
 	"Exits 4 when any check failed.\n"
 	"\n"
 	"  --against FILE  the capture to compare with\n"
 	"  --root DIR      the system beneath DIR (a mounted disk); default /\n"
 	"  --family NAME   linux or macos; default: decided from the root\n"
+	"  --case ID       attach the result to this case\n"
 	"  --json          print the result as JSON\n";
 
 const char baseline_usage[] =
@@ -63,6 +68,7 @@ struct bl_opts {
 	const char *out;     /* capture --out, check --against */
 	const char *root;
 	enum baseline_family family;
+	int64_t case_id;     /* check --case; 0 for none */
 };
 
 static int
@@ -73,10 +79,11 @@ parse_opts(const char *name, const char *file_opt, int argc, char **argv,
 		{file_opt, required_argument, NULL, 'o'},
 		{"root", required_argument, NULL, 'r'},
 		{"family", required_argument, NULL, 'f'},
+		{"case", required_argument, NULL, 'c'},
 		{"json", no_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
-	int opt;
+	int opt, rc;
 
 	memset(o, 0, sizeof(*o));
 	o->root = "/";
@@ -86,6 +93,13 @@ parse_opts(const char *name, const char *file_opt, int argc, char **argv,
 		case 'o': o->out = optarg; break;
 		case 'r': o->root = optarg; break;
 		case 'j': cli.json = 1; break;
+		case 'c':
+			if (strcmp(file_opt, "against"))
+				return cli_usage_error(name, "bad option");
+			rc = cli_parse_case_id(name, optarg, &o->case_id);
+			if (rc != EXIT_OK)
+				return rc;
+			break;
 		case 'f':
 			if (baseline_family_parse(optarg, &o->family) < 0)
 				return cli_usage_error(name, "%s", err_msg());
@@ -290,6 +304,28 @@ make_report(const struct bl_opts *o, const char *against, json_t *checks)
 		baseline_count(checks, BASELINE_SKIPPED), "checks", checks);
 }
 
+/*
+ * Keep the result in the case database too.  The files stay the
+ * record when the database cannot be had: say so, do not fail.
+ */
+static void
+record_result(const struct bl_opts *o, json_t *report)
+{
+	struct casedb *db = NULL;
+	char *text = json_dumps(report, JSON_COMPACT | JSON_ENSURE_ASCII);
+	int64_t id;
+
+	if (!text || casedb_open(NULL, &db) < 0 ||
+	    casedb_baseline_add(db, o->case_id, text, &id) < 0)
+		fprintf(stderr, "secvf: baseline result not recorded in the "
+				"case database: %s\n",
+			text ? err_msg() : "out of memory");
+	else
+		json_object_set_new(report, "baseline_id", json_integer(id));
+	casedb_close(db);
+	free(text);
+}
+
 static int
 baseline_check_cmd(int argc, char **argv)
 {
@@ -301,6 +337,13 @@ baseline_check_cmd(int argc, char **argv)
 	rc = parse_opts("baseline check", "against", argc, argv, &o);
 	if (rc != EXIT_OK)
 		return rc;
+	if (o.case_id) {
+		struct casedb *db;
+
+		if ((rc = cli_open_case(o.case_id, &db)) != EXIT_OK)
+			return rc;
+		casedb_close(db);
+	}
 	rc = load_against(o.out, &against, against_path);
 	if (rc != EXIT_OK)
 		return rc;
@@ -316,11 +359,7 @@ baseline_check_cmd(int argc, char **argv)
 	if (!report)
 		return cli_fail(EXIT_FAIL, "out of memory");
 
-	/*
-	 * NEEDSWORK: with --case ID, record the report in the case
-	 * database here (casedb_baseline_add(db, case_id, text, &id)) once
-	 * forensics/casedb is merged.
-	 */
+	record_result(&o, report);
 	if (save_pair("check", "last-check.json", report, saved) < 0) {
 		json_decref(report);
 		return cli_fail_err(EXIT_FAIL, "cannot save the check result");

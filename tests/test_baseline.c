@@ -497,6 +497,35 @@ Test(baseline, check_command_clean_exits_0)
 	free(out);
 }
 
+Test(baseline, check_is_recorded_and_attached_to_a_case)
+{
+	char *out = NULL, *err = NULL;
+
+	cr_assert_eq(th_secvf(NULL, NULL, "case", "new", "host check", NULL),
+		     0);
+	cr_assert_eq(th_secvf(&out, &err, "--json", "baseline", "check",
+			      "--root", make_root("clean"), "--case", "1",
+			      NULL),
+		     0, "%s", err);
+	cr_assert(strstr(out, "\"baseline_id\":1"), "%s", out);
+	free(out);
+	free(err);
+	cr_assert_eq(th_sh("test \"$(sqlite3 '%s/cases.db' 'select case_id "
+			   "from baselines where id = 1')\" = 1",
+			   getenv("SECVF_HOME")),
+		     0);
+
+	cr_assert_eq(th_secvf(NULL, &err, "baseline", "check", "--root",
+			      make_root("clean"), "--case", "7", NULL),
+		     3);
+	cr_assert(strstr(err, "no case 7"), "%s", err);
+	free(err);
+	cr_assert_eq(th_secvf(NULL, &err, "baseline", "capture", "--case",
+			      "1", NULL),
+		     2);
+	free(err);
+}
+
 Test(baseline, capture_then_check_uses_latest)
 {
 	char *out, *err;
