@@ -54,6 +54,7 @@ static const struct cli_cmd commands[] = {
 	{"help", cmd_help, "show the help of a command", help_usage},
 	{"log", cmd_log, "verify the event logs, record an event",
 	 cmd_log_usage},
+	{"net", cmd_net, "lab networks and their switches", cmd_net_usage},
 	{"version", cmd_version, "print the version", version_usage},
 	{"vm", cmd_vm, "manage the lab's VMs", vm_usage},
 	{NULL, NULL, NULL, NULL},
