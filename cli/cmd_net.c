@@ -686,7 +686,7 @@ net_capture(int argc, char **argv)
 	if ((rc = capture_path(file, path, sizeof(path))) != EXIT_OK)
 		return rc;
 
-	req = json_pack("{s:s,s:s,s:s?,s:s?,s:I,s:I}", "op", "capture", "path",
+	req = json_pack("{s:s,s:s,s:s*,s:s*,s:I,s:I}", "op", "capture", "path",
 			path, "filter", filter, "vm", vm, "count", count,
 			"duration", duration);
 	reply = req ? netlab_request(name, req) : NULL;
