@@ -206,8 +206,9 @@ main(int argc, char **argv)
 		a.fd = connect_vde(argv[2], 0);
 		b.fd = connect_vde(argv[2], 1);
 	} else {
-		fprintf(stderr, "usage: netgen stream SOCK_A SOCK_B SIZE COUNT\n"
-				"       netgen vde DIR SIZE COUNT\n");
+		fprintf(stderr,
+			"usage: netgen stream SOCK_A SOCK_B SIZE COUNT\n"
+			"       netgen vde DIR SIZE COUNT\n");
 		return 2;
 	}
 	fcntl(a.fd, F_SETFL, O_NONBLOCK);

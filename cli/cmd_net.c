@@ -71,10 +71,9 @@ static const char up_usage[] =
 	"once it listens; --foreground keeps it in this process until\n"
 	"SIGINT or SIGTERM.\n";
 
-static const char down_usage[] =
-	"usage: secvf net down LAB\n"
-	"\n"
-	"Stop the switch of LAB.\n";
+static const char down_usage[] = "usage: secvf net down LAB\n"
+				 "\n"
+				 "Stop the switch of LAB.\n";
 
 static const char port_usage[] =
 	"usage: secvf net port LAB VM [--mirror] [--json]\n"
@@ -132,8 +131,7 @@ load(const char *name, struct netlab *l)
 {
 	if (netlab_load(name, l) == 0)
 		return EXIT_OK;
-	return cli_fail_err(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_FAIL,
-			    NULL);
+	return cli_fail_err(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_FAIL, NULL);
 }
 
 static int
@@ -156,12 +154,11 @@ create_option(int opt, const char *arg, struct netlab *l, int *mode_set)
 		return EXIT_OK;
 	case 'r':
 		if (strlen(arg) >= sizeof(l->router))
-			return cli_usage_error("net create", "--router: too long");
+			return cli_usage_error("net create",
+					       "--router: too long");
 		strcpy(l->router, arg);
 		return EXIT_OK;
-	case 'M':
-		l->nd.mtu = (unsigned)strtoul(arg, NULL, 10);
-		return EXIT_OK;
+	case 'M': l->nd.mtu = (unsigned)strtoul(arg, NULL, 10); return EXIT_OK;
 	case 'j': cli.json = 1; return EXIT_OK;
 	default: return cli_usage_error("net create", "bad option");
 	}
@@ -312,8 +309,8 @@ print_stats(json_t *st)
 	printf("MAC table:\n");
 	json_array_foreach(json_object_get(st, "mac_table"), i, m)
 	{
-		printf("  %s  port %" JSON_INTEGER_FORMAT " (%s), %" JSON_INTEGER_FORMAT
-		       " s\n",
+		printf("  %s  port %" JSON_INTEGER_FORMAT
+		       " (%s), %" JSON_INTEGER_FORMAT " s\n",
 		       gets_(m, "mac"), geti(m, "port"), gets_(m, "vm"),
 		       geti(m, "age"));
 	}
@@ -338,7 +335,8 @@ net_show(int argc, char **argv)
 		st = netlab_request(name, req);
 		json_decref(req);
 		if (!st)
-			return cli_fail_err(EXIT_FAIL, "cannot read the switch");
+			return cli_fail_err(EXIT_FAIL,
+					    "cannot read the switch");
 	}
 	o = netlab_to_json(&l);
 	if (cli.json) {
@@ -401,7 +399,8 @@ run_detached(const struct netlab *l, int ready)
 		close(fd);
 	}
 	if (netlab_run_path(l->name, "switch.log", log, sizeof(log)) == 0) {
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW,
+			  0600);
 		if (fd >= 0) {
 			dup2(fd, STDERR_FILENO);
 			close(fd);
@@ -507,8 +506,9 @@ net_down(int argc, char **argv)
 	if (pid <= 0)
 		return cli_fail(EXIT_STATE, "lab network '%s' is not up", name);
 	if (kill((pid_t)pid, SIGTERM) < 0)
-		return cli_fail(EXIT_FAIL, "cannot stop the switch (pid %ld): %s",
-				pid, strerror(errno));
+		return cli_fail(EXIT_FAIL,
+				"cannot stop the switch (pid %ld): %s", pid,
+				strerror(errno));
 	for (i = 0; i < 500 && netlab_switch_pid(name) > 0; i++)
 		nanosleep(&ts, NULL);
 	if (netlab_switch_pid(name) > 0)
@@ -545,7 +545,7 @@ net_port(int argc, char **argv)
 			     mirror ? NETLAB_PORT_MIRROR : NETLAB_PORT_VM, path,
 			     sizeof(path)) < 0)
 		return cli_fail_err(strstr(err_msg(), "is not up") ? EXIT_STATE
-								    : EXIT_FAIL,
+								   : EXIT_FAIL,
 				    NULL);
 	if (cli.json)
 		cli_print_json(json_pack("{s:s}", "path", path));
@@ -693,7 +693,7 @@ net_capture(int argc, char **argv)
 	json_decref(req);
 	if (!reply)
 		return cli_fail_err(strstr(err_msg(), "is not up") ? EXIT_STATE
-								    : EXIT_FAIL,
+								   : EXIT_FAIL,
 				    "capture");
 	rc = capture_wait(name, geti(reply, "id"));
 	json_decref(reply);

@@ -74,8 +74,8 @@ struct nd {
 };
 
 static const char *const drop_names[ND_DROP_COUNT] = {
-	"malformed", "egress", "impersonation", "off-subnet", "queue-full",
-	"no-port",
+	"malformed",  "egress",	    "impersonation",
+	"off-subnet", "queue-full", "no-port",
 };
 
 static const char *const mode_names[] = {"virtual", "router", "fakenet"};
@@ -281,8 +281,8 @@ nd_mac_table(const struct nd *d, int64_t now_us)
 		nd_format_mac(e->mac, mac);
 		json_array_append_new(
 			arr, json_pack("{s:s,s:i,s:s,s:I}", "mac", mac, "port",
-				       (int)e->port, "vm",
-				       d->ports[e->port].vm, "age",
+				       (int)e->port, "vm", d->ports[e->port].vm,
+				       "age",
 				       (json_int_t)((now_us - e->seen) / US)));
 	}
 	return arr;
@@ -296,8 +296,8 @@ emit_now(struct nd *d, struct limiter *l, enum ev_severity sev,
 {
 	json_object_set_new(data, "count", json_integer((json_int_t)count));
 	if (d->emit)
-		d->emit(d->ctx, sev, event, port >= 0 ? d->ports[port].vm : NULL,
-			data);
+		d->emit(d->ctx, sev, event,
+			port >= 0 ? d->ports[port].vm : NULL, data);
 	l->reported = 1;
 }
 
@@ -351,8 +351,7 @@ flush_held(struct nd *d, int64_t now)
 }
 
 static void
-set_ip(json_t *o, const char *key, const struct nd_frame *f,
-       const uint8_t *ip)
+set_ip(json_t *o, const char *key, const struct nd_frame *f, const uint8_t *ip)
 {
 	char buf[48];
 	uint32_t v4;
@@ -375,8 +374,7 @@ set_ip(json_t *o, const char *key, const struct nd_frame *f,
 
 /* The data every event of a frame starts from. */
 static json_t *
-frame_data(const struct nd *d, int port, const struct nd_frame *f,
-	   size_t len)
+frame_data(const struct nd *d, int port, const struct nd_frame *f, size_t len)
 {
 	json_t *o = json_object();
 	char mac[18];
@@ -500,7 +498,6 @@ arp_claims_gateway(const struct nd *d, const struct nd_frame *f)
 		return 0;
 	return ipv4_of(p + 14) == d->c.gateway;
 }
-
 
 /* --- ports --- */
 
@@ -666,8 +663,8 @@ check_egress(struct nd *d, int port, const struct nd_frame *f, size_t len,
 
 	data = frame_data(d, port, f, len);
 	json_object_set_new(data, "reason", json_string(why));
-	report(d, C_EGRESS, port, EV_CRITICAL,
-	       "virtual-mode.unexpected-egress", data, now);
+	report(d, C_EGRESS, port, EV_CRITICAL, "virtual-mode.unexpected-egress",
+	       data, now);
 	return drop(d, port, v, ND_DROP_EGRESS, now);
 }
 
@@ -703,8 +700,8 @@ check_dns(struct nd *d, int port, const struct nd_frame *f, size_t len,
 
 	if (!f->udp_payload || (f->dport != 53 && f->sport != 53))
 		return;
-	if (nd_dns_walk(f->udp_payload, f->udp_len, &response, dns_answer,
-			&c) < 0)
+	if (nd_dns_walk(f->udp_payload, f->udp_len, &response, dns_answer, &c) <
+	    0)
 		return;
 
 	if (!response && f->dport == 53 && !to_gateway(d, f) &&
@@ -776,8 +773,8 @@ malformed(struct nd *d, int port, const uint8_t *frame, size_t len,
 
 /* Router and FakeNet: only the router carries off-subnet traffic. */
 static int
-check_off_subnet(struct nd *d, int port, const struct nd_frame *f,
-		 int64_t now, struct nd_verdict *v)
+check_off_subnet(struct nd *d, int port, const struct nd_frame *f, int64_t now,
+		 struct nd_verdict *v)
 {
 	int router = router_port(d), out;
 
@@ -821,8 +818,8 @@ forward(struct nd *d, int port, const struct nd_frame *f, int64_t now,
 
 /* The checks of a well-formed frame from a guest or router port. */
 static void
-judge(struct nd *d, int port, const struct nd_frame *f, size_t len,
-      int64_t now, struct nd_verdict *v)
+judge(struct nd *d, int port, const struct nd_frame *f, size_t len, int64_t now,
+      struct nd_verdict *v)
 {
 	const char *what;
 	json_t *data;
@@ -915,9 +912,8 @@ drop_summary(struct nd *d, int64_t start, int64_t now)
 	if (data && d->emit)
 		d->emit(d->ctx, EV_INFO, "switch.drop", NULL, data);
 	if (data && now - d->drops_since >= (int64_t)d->c.drop_sustained * US) {
-		json_object_set_new(
-			data, "sustained",
-			json_integer((now - d->drops_since) / US));
+		json_object_set_new(data, "sustained",
+				    json_integer((now - d->drops_since) / US));
 		report(d, C_SUSTAINED, -1, EV_WARNING, "switch.drop",
 		       json_incref(data), now);
 	}

@@ -25,8 +25,8 @@
 #include <stdint.h>
 
 #define ND_PORTS_MAX 64
-#define ND_VM_MAX 256	  /* VM names, with NUL */
-#define ND_MGMT_MAX 16	  /* management ports watched on the gateway */
+#define ND_VM_MAX 256  /* VM names, with NUL */
+#define ND_MGMT_MAX 16 /* management ports watched on the gateway */
 #define ND_ETH_HDR 14
 #define ND_FRAME_MAX 65535 /* the largest frame the stream can carry */
 
@@ -139,8 +139,8 @@ int nd_dns_walk(const uint8_t *msg, size_t len, int *is_response,
 		void *ctx);
 
 /* An event for the caller to record; data is borrowed for the call. */
-typedef void (*nd_emit_fn)(void *ctx, enum ev_severity sev,
-			   const char *event, const char *vm, json_t *data);
+typedef void (*nd_emit_fn)(void *ctx, enum ev_severity sev, const char *event,
+			   const char *vm, json_t *data);
 
 /* What to do with a frame. */
 enum nd_action {

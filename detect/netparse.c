@@ -234,8 +234,8 @@ nd_dns_walk(const uint8_t *msg, size_t len, int *is_response,
 		pos += 10;
 		if (pos + rdlen > len)
 			return -1;
-		if (fn && ((type == 1 && rdlen == 4) ||
-			   (type == 28 && rdlen == 16)))
+		if (fn &&
+		    ((type == 1 && rdlen == 4) || (type == 28 && rdlen == 16)))
 			fn(ctx, msg + pos, rdlen);
 		pos += rdlen;
 	}

@@ -40,8 +40,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nd_dns_walk(data, size, &resp, count, &seen);
 	for (i = 0; i < 3; i++) {
 		nd_frame(labs[i], (int)(size % 3), data, size, 1000000000, &v);
-		if (v.action == ND_FORWARD && (v.out_port < 0 ||
-					       v.out_port >= ND_PORTS_MAX))
+		if (v.action == ND_FORWARD &&
+		    (v.out_port < 0 || v.out_port >= ND_PORTS_MAX))
 			__builtin_trap();
 	}
 	return 0;

@@ -44,9 +44,9 @@ lab_up(const char *mode_args)
 {
 	char *err = NULL;
 
-	cr_assert_eq(th_sh("%s net create lab %s >/dev/null", SECVF_BIN,
-			   mode_args),
-		     0);
+	cr_assert_eq(
+		th_sh("%s net create lab %s >/dev/null", SECVF_BIN, mode_args),
+		0);
 	cr_assert_eq(th_secvf(NULL, &err, "net", "up", "lab", NULL), 0, "%s",
 		     err);
 	free(err);
@@ -71,8 +71,8 @@ wait_connected(int n)
 	for (i = 0; i < 100 && seen < n; i++) {
 		free(out);
 		th_secvf(&out, NULL, "--json", "net", "show", "lab", NULL);
-		for (seen = 0, p = out; p && (p = strstr(p, "\"connected\":true"));
-		     p++)
+		for (seen = 0, p = out;
+		     p && (p = strstr(p, "\"connected\":true")); p++)
 			seen++;
 		if (seen < n)
 			pause_ms(20);
@@ -304,8 +304,8 @@ tshark_count(const char *path)
 
 Test(integ_net, capture_is_readable_by_tshark)
 {
-	const char *args[] = {"--filter", "udp", "--count", "3", "-w",
-			      "t.pcap", NULL};
+	const char *args[] = {"--filter", "udp",    "--count", "3",
+			      "-w",	  "t.pcap", NULL};
 	uint8_t f[128];
 	char path[4096];
 	size_t len;
@@ -400,9 +400,9 @@ Test(integ_net, survives_a_port_hanging_up_mid_frame_and_bad_lengths)
 	close(a);
 
 	home_path(path, sizeof(path), "logs");
-	cr_assert_eq(th_sh("grep -q '\"partial_bytes\":9' %s/network-*.log",
-			   path),
-		     0);
+	cr_assert_eq(
+		th_sh("grep -q '\"partial_bytes\":9' %s/network-*.log", path),
+		0);
 	log = security_log();
 	cr_assert(strstr(log, "length prefix above 65535"), "%s", log);
 	free(log);

@@ -60,9 +60,9 @@ nf_udp(uint8_t *f, uint16_t sport, uint16_t dport, size_t payload)
 
 /* A whole Ethernet/IPv4/UDP frame with payload; returns its length. */
 static inline size_t
-nf_udp_frame(uint8_t *f, const char *dst, const char *src,
-	     const uint8_t sip[4], const uint8_t dip[4], uint16_t sport,
-	     uint16_t dport, const void *payload, size_t plen)
+nf_udp_frame(uint8_t *f, const char *dst, const char *src, const uint8_t sip[4],
+	     const uint8_t dip[4], uint16_t sport, uint16_t dport,
+	     const void *payload, size_t plen)
 {
 	size_t n = nf_eth(f, dst, src, 0x0800);
 
@@ -74,8 +74,8 @@ nf_udp_frame(uint8_t *f, const char *dst, const char *src,
 
 /* A TCP SYN-sized frame (20-byte header, no options). */
 static inline size_t
-nf_tcp_frame(uint8_t *f, const char *dst, const char *src,
-	     const uint8_t sip[4], const uint8_t dip[4], uint16_t dport)
+nf_tcp_frame(uint8_t *f, const char *dst, const char *src, const uint8_t sip[4],
+	     const uint8_t dip[4], uint16_t dport)
 {
 	size_t n = nf_eth(f, dst, src, 0x0800);
 
@@ -114,8 +114,8 @@ nf_arp(uint8_t *f, const char *dst, const char *src, int op,
 static inline size_t
 nf_dns(uint8_t *m, int qr, const uint8_t (*a)[4], int nan, int aaaa)
 {
-	static const uint8_t q[] = {1, 'x', 4, 't', 'e', 's', 't', 0,
-				    0, 1,   0, 1};
+	static const uint8_t q[] = {1,	 'x', 4, 't', 'e', 's',
+				    't', 0,   0, 1,   0,   1};
 	size_t n = 12;
 	int i;
 

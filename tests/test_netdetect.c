@@ -237,8 +237,8 @@ Test(netdetect, virtual_mode_drops_egress_with_a_critical_event)
 {
 	struct nd *d = lab(ND_VIRTUAL);
 	uint8_t f[128];
-	size_t n = nf_udp_frame(f, MAC_B, MAC_A, IP_A, IP_OUT, 4000, 443, "x",
-				1);
+	size_t n =
+		nf_udp_frame(f, MAC_B, MAC_A, IP_A, IP_OUT, 4000, 443, "x", 1);
 	struct nd_verdict v;
 	struct seen *e;
 
@@ -436,8 +436,8 @@ Test(netdetect, router_mode_without_a_router_drops_off_subnet)
 {
 	struct nd *d = lab(ND_ROUTER);
 	uint8_t f[128];
-	size_t n = nf_udp_frame(f, MAC_BCAST, MAC_A, IP_A, IP_OUT, 1, 2, "x",
-				1);
+	size_t n =
+		nf_udp_frame(f, MAC_BCAST, MAC_A, IP_A, IP_OUT, 1, 2, "x", 1);
 
 	nd_port_detach(d, 2);
 	cr_assert_eq(feed(d, 0, f, n, T0, NULL), ND_DROP);

@@ -173,7 +173,7 @@ Test(switch, lab_definition_keeps_defaults_for_missing_keys)
 	struct netlab l;
 
 	write_def("mini", "{\"name\":\"mini\",\"mode\":\"virtual\","
-				       "\"subnet\":\"192.168.7.0/24\"}");
+			  "\"subnet\":\"192.168.7.0/24\"}");
 	cr_assert_eq(netlab_load("mini", &l), 0, "%s", err_msg());
 	cr_assert_eq(l.nd.gateway, 0xc0a80701);
 	cr_assert_eq(l.nd.mtu, 1500);
@@ -190,7 +190,7 @@ Test(switch, bad_lab_definitions_are_refused)
 	cr_assert_eq(netlab_load("r", &l), -1);
 	cr_assert(strstr(err_msg(), "needs a router VM"), "%s", err_msg());
 	write_def("g", "{\"name\":\"g\",\"mode\":\"virtual\","
-				    "\"gateway\":\"10.9.9.9\"}");
+		       "\"gateway\":\"10.9.9.9\"}");
 	cr_assert_eq(netlab_load("g", &l), -1);
 	cr_assert(strstr(err_msg(), "gateway"), "%s", err_msg());
 	write_def("j", "{\"name\":");
@@ -242,9 +242,8 @@ Test(switch, net_create_list_show_delete)
 	cr_assert_eq(th_secvf(&out, NULL, "net", "list", NULL), 0);
 	cr_assert(strstr(out, "lab1") && strstr(out, "10.5.0.0/16"));
 	free(out);
-	cr_assert_eq(th_secvf(&out, NULL, "--json", "net", "show", "lab1",
-			      NULL),
-		     0);
+	cr_assert_eq(
+		th_secvf(&out, NULL, "--json", "net", "show", "lab1", NULL), 0);
 	cr_assert(strstr(out, "\"gateway\":\"10.5.0.1\""), "%s", out);
 	cr_assert(strstr(out, "\"up\":false"), "%s", out);
 	free(out);
@@ -273,8 +272,8 @@ Test(switch, net_usage_errors)
 		     2);
 	cr_assert(strstr(err, "bad filter"), "%s", err);
 	free(err);
-	cr_assert_eq(th_secvf(NULL, &err, "net", "capture", "x", "-w",
-			      "a.pcap", "--count", "1", NULL),
+	cr_assert_eq(th_secvf(NULL, &err, "net", "capture", "x", "-w", "a.pcap",
+			      "--count", "1", NULL),
 		     6);
 	cr_assert(strstr(err, "lab network 'x' is not up"), "%s", err);
 	free(err);

@@ -158,8 +158,8 @@ netcap_packet(struct netcap *c, int port, const uint8_t *frame, size_t len,
 	if (c->have_prog && !pcap_offline_filter(&c->prog, &h, frame))
 		return 0;
 
-	if (c->bytes + PCAP_REC + len > c->max_bytes &&
-	    c->bytes > PCAP_HDR && rotate(c) < 0)
+	if (c->bytes + PCAP_REC + len > c->max_bytes && c->bytes > PCAP_HDR &&
+	    rotate(c) < 0)
 		return -1;
 	pcap_dump((u_char *)c->dump, &h, frame);
 	c->bytes += PCAP_REC + len;

@@ -18,7 +18,7 @@ struct netcap_opts {
 	const char *path;   /* the first file; created 0600, not replaced */
 	const char *filter; /* BPF expression, NULL or "" for all */
 	int port;	    /* only frames of this port; -1 for all */
-	uint64_t count;	    /* stop after this many packets; 0: no limit */
+	uint64_t count;	    /* stop after this many packets (0: never) */
 	int64_t until_us;   /* stop at this time; 0: no limit */
 	uint64_t max_bytes; /* per file */
 	unsigned files;	    /* files kept */
@@ -40,8 +40,8 @@ struct netcap *netcap_open(const struct netcap_opts *o);
  * has ended (count reached), 0 otherwise, -1 on a write error (the
  * capture should be closed).
  */
-int netcap_packet(struct netcap *c, int port, const uint8_t *frame,
-		  size_t len, int64_t now_us);
+int netcap_packet(struct netcap *c, int port, const uint8_t *frame, size_t len,
+		  int64_t now_us);
 
 /* Has the deadline passed?  Also flushes the file. */
 int netcap_expired(struct netcap *c, int64_t now_us);

@@ -458,7 +458,8 @@ read_reply(int fd, size_t *len)
 		}
 		if (n + 1 >= cap) {
 			cap *= 2;
-			grown = cap <= NETLAB_REPLY_MAX ? realloc(buf, cap) : NULL;
+			grown = cap <= NETLAB_REPLY_MAX ? realloc(buf, cap)
+							: NULL;
 			if (!grown) {
 				err_set("the switch's reply is too long");
 				break;

@@ -40,7 +40,7 @@
 
 struct netlab {
 	char name[NETLAB_NAME_MAX];
-	struct nd_config nd; /* mode, addresses, MTU, detector thresholds */
+	struct nd_config nd;	    /* mode, addresses, MTU, thresholds */
 	char router[ND_VM_MAX];	    /* router VM, "" in virtual mode */
 	uint64_t queue_bytes;	    /* output queue of each port */
 	uint64_t capture_max_bytes; /* one capture file, before rotating */

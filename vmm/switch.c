@@ -48,8 +48,8 @@ sw_log(struct sw *s, const char *event, json_t *data)
 			close(s->log_fd);
 		s->log_fd = -1;
 		if (home_subdir(path, sizeof(path), "logs") < 0 ||
-		    home_path(path, sizeof(path), "logs/network-%s.log",
-			      date) < 0)
+		    home_path(path, sizeof(path), "logs/network-%s.log", date) <
+			    0)
 			goto out;
 		s->log_fd = open(path,
 				 O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
@@ -217,17 +217,16 @@ port_disconnect(struct sw *s, int i, const char *why)
 	nd_port_detach(s->nd, i);
 	nd_port_attach(s->nd, i, p->vm, p->kind);
 	sw_log(s, "port.disconnected",
-	       json_pack("{s:i,s:s,s:s,s:I}", "port", i, "vm", p->vm,
-			 "reason", why, "partial_bytes",
-			 (json_int_t)pending));
+	       json_pack("{s:i,s:s,s:s,s:I}", "port", i, "vm", p->vm, "reason",
+			 why, "partial_bytes", (json_int_t)pending));
 }
 
 static void
 port_accept(struct sw *s, int i)
 {
 	struct sw_port *p = &s->ports[i];
-	int fd = accept4(p->listen_fd, NULL, NULL,
-			 SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd =
+		accept4(p->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return;
@@ -503,8 +502,7 @@ lock_pid_file(struct sw *s)
 
 	if (netlab_run_path(s->lab.name, "switch.pid", path, sizeof(path)) < 0)
 		return -1;
-	s->pid_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-			 0600);
+	s->pid_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (s->pid_fd < 0)
 		return err_errno("cannot open '%s'", path);
 	if (flock(s->pid_fd, LOCK_EX | LOCK_NB) < 0)
@@ -584,7 +582,8 @@ sw_stop(struct sw *s)
 	if (s->log_fd >= 0)
 		close(s->log_fd);
 	if (s->pid_fd >= 0 && s->locked &&
-	    netlab_run_path(s->lab.name, "switch.pid", path, sizeof(path)) == 0) {
+	    netlab_run_path(s->lab.name, "switch.pid", path, sizeof(path)) ==
+		    0) {
 		unlink(path);
 	}
 	if (s->pid_fd >= 0)
@@ -618,8 +617,8 @@ tell_ready(int fd, const char *error)
 	else
 		n = snprintf(buf, sizeof(buf), "ok\n");
 	if (n > 0)
-		(void)!write(fd, buf, (size_t)n < sizeof(buf) ? (size_t)n
-							      : sizeof(buf));
+		(void)!write(fd, buf,
+			     (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf));
 	close(fd);
 }
 
@@ -643,13 +642,13 @@ switch_run(const struct netlab *lab, int ready_fd)
 		return -1;
 	}
 	sw_log(s, "switch.started",
-	       json_pack("{s:s,s:I}", "mode", nd_mode_name(lab->nd.mode),
-			 "pid", (json_int_t)getpid()));
+	       json_pack("{s:s,s:I}", "mode", nd_mode_name(lab->nd.mode), "pid",
+			 (json_int_t)getpid()));
 	tell_ready(ready_fd, NULL);
 
 	r = run_loop(s);
-	sw_log(s, "switch.stopped", json_pack("{s:s}", "reason",
-					      r < 0 ? err_msg() : "signal"));
+	sw_log(s, "switch.stopped",
+	       json_pack("{s:s}", "reason", r < 0 ? err_msg() : "signal"));
 	sw_stop(s);
 	free(s);
 	return r;

@@ -20,7 +20,7 @@
 static const char *
 kind_name(enum nd_port_kind k)
 {
-	return k == ND_PORT_MIRROR ? "mirror"
+	return k == ND_PORT_MIRROR   ? "mirror"
 	       : k == ND_PORT_ROUTER ? "router"
 				     : "guest";
 }
@@ -45,8 +45,8 @@ port_json(struct sw *s, int i)
 
 	return json_pack("{s:i,s:s,s:s,s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:o}",
 			 "port", i, "vm", p->vm, "kind", kind_name(p->kind),
-			 "connected", p->fd >= 0, "path", p->path,
-			 "rx_frames", (json_int_t)st->rx_frames, "rx_bytes",
+			 "connected", p->fd >= 0, "path", p->path, "rx_frames",
+			 (json_int_t)st->rx_frames, "rx_bytes",
 			 (json_int_t)st->rx_bytes, "tx_frames",
 			 (json_int_t)st->tx_frames, "tx_bytes",
 			 (json_int_t)st->tx_bytes, "queued",
@@ -69,11 +69,11 @@ sw_stats(struct sw *s)
 	for (i = 0; i < SW_CAPTURES_MAX; i++)
 		if (s->caps[i].cap)
 			json_array_append_new(
-				caps, json_pack("{s:i,s:s,s:I}", "id",
-						s->caps[i].id, "path",
-						s->caps[i].path, "packets",
-						(json_int_t)netcap_packets(
-							s->caps[i].cap)));
+				caps,
+				json_pack("{s:i,s:s,s:I}", "id", s->caps[i].id,
+					  "path", s->caps[i].path, "packets",
+					  (json_int_t)netcap_packets(
+						  s->caps[i].cap)));
 	time_iso(s->started, started);
 	return json_pack("{s:s,s:s,s:I,s:s,s:o,s:o,s:o,s:o}", "lab",
 			 s->lab.name, "mode", nd_mode_name(s->lab.nd.mode),
@@ -96,8 +96,7 @@ sw_capture_end(struct sw *s, struct sw_capture *c, const char *error)
 	s->ncaps--;
 	sw_log(s, "capture.ended",
 	       json_pack("{s:i,s:s,s:I,s:s?}", "id", c->id, "path", c->path,
-			 "packets", (json_int_t)c->packets, "error",
-			 error));
+			 "packets", (json_int_t)c->packets, "error", error));
 }
 
 /* A free slot: never used, or the oldest finished capture. */
@@ -126,9 +125,9 @@ op_capture(struct sw *s, json_t *req)
 	const char *vm = NULL;
 	json_int_t duration = 0, count = 0;
 
-	if (json_unpack(req, "{s:s,s?s,s?s,s?I,s?I}", "path", &o.path,
-			"filter", &o.filter, "vm", &vm, "count", &count,
-			"duration", &duration) < 0 ||
+	if (json_unpack(req, "{s:s,s?s,s?s,s?I,s?I}", "path", &o.path, "filter",
+			&o.filter, "vm", &vm, "count", &count, "duration",
+			&duration) < 0 ||
 	    o.path[0] != '/' || count < 0 || duration < 0)
 		return json_pack("{s:s}", "error", "bad capture request");
 	if (!c)
@@ -178,11 +177,11 @@ op_capture_status(struct sw *s, json_t *req, int stop)
 		return json_pack("{s:s}", "error", "no such capture");
 	if (stop && c->cap)
 		sw_capture_end(s, c, NULL);
-	return json_pack("{s:i,s:s,s:b,s:I,s:s?}", "id", c->id, "path",
-			 c->path, "running", c->cap != NULL, "packets",
-			 (json_int_t)(c->cap ? netcap_packets(c->cap)
-					     : c->packets),
-			 "error", c->error[0] ? c->error : NULL);
+	return json_pack(
+		"{s:i,s:s,s:b,s:I,s:s?}", "id", c->id, "path", c->path,
+		"running", c->cap != NULL, "packets",
+		(json_int_t)(c->cap ? netcap_packets(c->cap) : c->packets),
+		"error", c->error[0] ? c->error : NULL);
 }
 
 static json_t *
@@ -288,6 +287,6 @@ sw_ctl_read(struct sw *s, int client)
 	if (nl)
 		reply_and_close(c, handle(s, c->buf, (size_t)(nl - c->buf)));
 	else if (c->len == sizeof(c->buf))
-		reply_and_close(c, json_pack("{s:s}", "error",
-					     "request too long"));
+		reply_and_close(
+			c, json_pack("{s:s}", "error", "request too long"));
 }

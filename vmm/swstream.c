@@ -45,8 +45,8 @@ sw_stream_next(struct sw_stream *s, const uint8_t **frame, size_t *len)
 
 	if (have < 4)
 		return 0;
-	n = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
+	n = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+	    p[3];
 	if (n > SW_STREAM_FRAME_MAX)
 		return -1;
 	if (have - 4 < n)
