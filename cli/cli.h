@@ -107,6 +107,7 @@ int cmd_case(int argc, char **argv);
 int cmd_custody(int argc, char **argv);
 int cmd_triage(int argc, char **argv);
 extern const char triage_usage[];
+int cmd_net(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 
@@ -122,6 +123,7 @@ extern const char vm_start_usage[], vm_pause_usage[], vm_resume_usage[],
 /* Usage texts of the commands that keep them in their own file. */
 extern const char cmd_events_usage[];
 extern const char cmd_log_usage[];
+extern const char cmd_net_usage[];
 
 /* Help texts of commands defined beside their code. */
 extern const char advise_usage[];

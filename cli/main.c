@@ -85,6 +85,7 @@ static const struct cli_cmd commands[] = {
 	{"key", cmd_key, "the evidence signing key", key_usage},
 	{"log", cmd_log, "verify the event logs, record an event",
 	 cmd_log_usage},
+	{"net", cmd_net, "lab networks and their switches", cmd_net_usage},
 	{"triage", cmd_triage, "pause, preserve, seal: one command",
 	 triage_usage},
 	{"version", cmd_version, "print the version", version_usage},
