@@ -69,9 +69,9 @@ qemu_accel(const struct qemu_spec *spec)
 static int
 check_commas(const struct qemu_spec *s)
 {
-	const char *values[] = {s->name,   s->run_dir, s->disk,
-				s->nvram,  s->firmware, s->mac,
-				s->net_socket};
+	const char *values[] = {s->name,     s->run_dir,    s->disk,
+				s->nvram,    s->firmware,   s->mac,
+				s->net_socket, s->mirror_socket};
 	size_t i;
 	int j;
 
@@ -192,6 +192,21 @@ add_channel(struct argv_buf *a, const struct qemu_spec *s)
 }
 
 static void
+add_nic(struct argv_buf *a, const char *netdev, const char *mac)
+{
+	arg(a, "-device");
+	if (mac)
+		arg(a, "virtio-net-pci,netdev=%s,mac=%s", netdev, mac);
+	else
+		arg(a, "virtio-net-pci,netdev=%s", netdev);
+}
+
+/*
+ * NAT: QEMU user networking, mirrored to the lab switch when there is
+ * one.  Virtual, router, fakenet: the lab switch's port for this VM,
+ * or no NIC at all without one.  A router has a second NIC on NAT.
+ */
+static void
 add_network(struct argv_buf *a, const struct qemu_spec *s)
 {
 	const char *mode = s->net_mode ? s->net_mode : "nat";
@@ -199,20 +214,27 @@ add_network(struct argv_buf *a, const struct qemu_spec *s)
 	if (!strcmp(mode, "nat")) {
 		arg(a, "-netdev");
 		arg(a, "user,id=net0");
-	} else if (s->net_socket) {
-		arg(a, "-netdev");
-		arg(a,
-		    "stream,id=net0,server=off,addr.type=unix,addr.path=%s",
-		    s->net_socket);
-	} else {
-		/* No switch to plug into: the VM has no uplink at all. */
+		add_nic(a, "net0", s->mac);
+		if (s->mirror_socket) {
+			arg(a, "-chardev");
+			arg(a, "socket,id=mirror0,path=%s", s->mirror_socket);
+			arg(a, "-object");
+			arg(a, "filter-mirror,id=m0,netdev=net0,queue=all,"
+			       "outdev=mirror0");
+		}
 		return;
 	}
-	arg(a, "-device");
-	if (s->mac)
-		arg(a, "virtio-net-pci,netdev=net0,mac=%s", s->mac);
-	else
-		arg(a, "virtio-net-pci,netdev=net0");
+	if (!s->net_socket)
+		return;
+	arg(a, "-netdev");
+	arg(a, "stream,id=net0,server=off,addr.type=unix,addr.path=%s",
+	    s->net_socket);
+	add_nic(a, "net0", s->mac);
+	if (s->router) {
+		arg(a, "-netdev");
+		arg(a, "user,id=net1");
+		add_nic(a, "net1", NULL);
+	}
 }
 
 static int

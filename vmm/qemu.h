@@ -57,6 +57,8 @@ struct qemu_spec {
 	const char *net_mode;	/* "nat", "virtual", "router", "fakenet" */
 	const char *mac;
 	const char *net_socket;	/* switch port socket; NULL: no uplink */
+	const char *mirror_socket; /* NAT: the switch's mirror port */
+	int router;		/* a second NIC on NAT routes for the lab */
 	int host_channel;
 	struct qemu_share shares[QEMU_MAX_SHARES];
 	int nshares;

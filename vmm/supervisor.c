@@ -7,6 +7,7 @@
 #include "lib/path.h"
 #include "lib/timefmt.h"
 #include "vmm/bundle.h"
+#include "vmm/netlab.h"
 #include "vmm/qemu.h"
 #include "vmm/qmp.h"
 #include "vmm/vmstate.h"
@@ -33,6 +34,8 @@
 struct sup {
 	const char *name;
 	char fs_socks[VM_MAX_SHARES][PATH_BUF];
+	char net_sock[PATH_BUF];
+	char mirror_sock[PATH_BUF];
 	pid_t fs_pids[VM_MAX_SHARES];
 	struct vm_config cfg;
 	char bundle[PATH_BUF];
@@ -115,6 +118,9 @@ spec_from_config(const struct sup *s, struct qemu_spec *q, char *disk,
 	q->accel = c->accel;
 	q->net_mode = vm_net_mode_name(c->net_mode);
 	q->mac = c->mac;
+	q->net_socket = s->net_sock[0] ? s->net_sock : NULL;
+	q->mirror_socket = s->mirror_sock[0] ? s->mirror_sock : NULL;
+	q->router = c->router;
 	q->host_channel = c->host_channel;
 	for (i = 0; i < c->nshares && i < QEMU_MAX_SHARES; i++) {
 		q->shares[i].path = c->shares[i].path;
@@ -188,6 +194,25 @@ sup_spawn_virtiofsd(struct sup *s)
 	return 0;
 }
 
+/* Plug the VM into its lab network's switch, which must be up. */
+static int
+sup_plug_network(struct sup *s)
+{
+	const struct vm_config *c = &s->cfg;
+	enum netlab_port_kind kind = c->net_mode == VM_NET_NAT
+					     ? NETLAB_PORT_MIRROR
+					     : NETLAB_PORT_VM;
+	char *path = kind == NETLAB_PORT_MIRROR ? s->mirror_sock : s->net_sock;
+
+	if (!c->network[0])
+		return 0;
+	if (netlab_port_open(c->network, c->name, kind, path, PATH_BUF) < 0)
+		return err_prefix("VM '%s' cannot join lab network '%s' "
+				  "(secvf net up %s)",
+				  c->name, c->network, c->network);
+	return 0;
+}
+
 static int
 sup_spawn(struct sup *s)
 {
@@ -196,7 +221,7 @@ sup_spawn(struct sup *s)
 	char **argv;
 	int errfd;
 
-	if (sup_spawn_virtiofsd(s) < 0 ||
+	if (sup_plug_network(s) < 0 || sup_spawn_virtiofsd(s) < 0 ||
 	    spec_from_config(s, &spec, disk, nvram, sizeof(disk)) < 0 ||
 	    qemu_argv(&spec, &argv) < 0)
 		return -1;
