@@ -81,41 +81,32 @@ cmp_str(const void *a, const void *b)
 
 /*
  * The VM's events in the window: how many layers, and the key naming
- * the set (sorted distinct "subsystem.event", comma-separated).
+ * them (the sorted distinct layers, comma-separated).  A breach is
+ * raised again only when a layer joins, not for every further event
+ * of the same layers.
  */
 static int
 vm_set(struct correlate *c, const char *vm, char *key, size_t size)
 {
-	char names[CORR_EVENTS][2 * CORR_NAME_MAX + 2];
-	char *sorted[CORR_EVENTS];
 	const char *layers[4];
-	size_t i, j, n = 0, n_layers = 0, used = 0;
+	size_t i, j, n_layers = 0, used = 0;
 
 	for (i = 0; i < c->n_events; i++) {
 		struct corr_event *e = &c->events[i];
 
 		if (strcmp(e->vm, vm))
 			continue;
-		snprintf(names[n], sizeof(names[n]), "%s.%s", e->subsystem,
-			 e->event);
-		sorted[n] = names[n];
-		n++;
-		for (j = 0; j < n_layers && layers[j] != e->layer; j++)
+		for (j = 0; j < n_layers && strcmp(layers[j], e->layer); j++)
 			;
 		if (j == n_layers && n_layers < 4)
 			layers[n_layers++] = e->layer;
 	}
 
-	qsort(sorted, n, sizeof(sorted[0]), cmp_str);
+	qsort(layers, n_layers, sizeof(layers[0]), cmp_str);
 	key[0] = '\0';
-	for (i = 0; i < n; i++) {
-		if (i && !strcmp(sorted[i], sorted[i - 1]))
-			continue;
+	for (i = 0; i < n_layers && used < size; i++)
 		used += (size_t)snprintf(key + used, size - used, "%s%s",
-					 used ? "," : "", sorted[i]);
-		if (used >= size)
-			break;
-	}
+					 used ? "," : "", layers[i]);
 	return (int)n_layers;
 }
 

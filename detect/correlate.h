@@ -11,8 +11,8 @@
  *   containment.breach-suspected  EMERGENCY
  *
  * naming every such event in the window (subsystem, event, ts, layer).
- * The same set of event names is not raised again for that VM within
- * the window; a new name joining the set raises it again.
+ * Further events of the same layers do not raise it again for that VM
+ * within the window; a layer joining does.
  */
 #ifndef SECVF_CORRELATE_H
 #define SECVF_CORRELATE_H

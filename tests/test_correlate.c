@@ -55,13 +55,14 @@ replay(const char *fixture)
 	free(text);
 }
 
-Test(correlate, two_layers_raise_one_emergency_per_set)
+Test(correlate, two_layers_raise_one_emergency_until_a_layer_joins)
 {
 	json_t *first, *events, *third;
 
 	replay("corr-breach.jsonl");
-	/* t=20: fsevents + virtiofs; t=25, t=30: same set, quiet;
-	 * t=40: crashed joins, a new set */
+	/* t=20: fsevents + virtiofs; t=25, t=30: the same events, quiet;
+	 * t=32: another IPC event, the same layers, quiet;
+	 * t=40: crashed joins, a new layer */
 	cr_assert_eq(rec_count(&rec, NULL), 2, "%s", json_dumps(rec.events, 0));
 	cr_assert_str_eq(rec_severity(&rec, "containment.breach-suspected"),
 			 "EMERGENCY");
