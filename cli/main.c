@@ -54,6 +54,8 @@ static const struct cli_cmd commands[] = {
 	{"help", cmd_help, "show the help of a command", help_usage},
 	{"log", cmd_log, "verify the event logs, record an event",
 	 cmd_log_usage},
+	{"sigma", cmd_sigma, "check, test, export and watch Sigma rules",
+	 cmd_sigma_usage},
 	{"version", cmd_version, "print the version", version_usage},
 	{"vm", cmd_vm, "manage the lab's VMs", vm_usage},
 	{NULL, NULL, NULL, NULL},
