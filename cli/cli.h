@@ -74,6 +74,7 @@ const char *cli_bold(void);
 
 /* Command entry points, one per top-level command. */
 int cmd_events(int argc, char **argv);
+int cmd_image(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_sigma(int argc, char **argv);
 int cmd_version(int argc, char **argv);
@@ -81,6 +82,7 @@ int cmd_vm(int argc, char **argv);
 
 /* Usage texts of the commands that keep them in their own file. */
 extern const char cmd_events_usage[];
+extern const char cmd_image_usage[];
 extern const char cmd_log_usage[];
 extern const char cmd_sigma_usage[];
 

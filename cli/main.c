@@ -52,6 +52,8 @@ static const struct cli_cmd commands[] = {
 	{"events", cmd_events, "list and follow security events",
 	 cmd_events_usage},
 	{"help", cmd_help, "show the help of a command", help_usage},
+	{"image", cmd_image, "cache installation images, verify them",
+	 cmd_image_usage},
 	{"log", cmd_log, "verify the event logs, record an event",
 	 cmd_log_usage},
 	{"sigma", cmd_sigma, "check, test, export and watch Sigma rules",
