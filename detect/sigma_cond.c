@@ -230,6 +230,9 @@ sg_cond_parse(struct sigma_rule *r, const char *text)
 		return err_set("condition longer than %d bytes", SG_COND_MAX);
 	if (next_token(&p) < 0 || (n = parse_or(&p)) < 0)
 		return -1;
+	if (p.tok[0] == '|')
+		return err_set("'|' aggregations are not a search identifier "
+			       "expression: write a correlation rule");
 	if (p.tok[0])
 		return err_set("unexpected '%s' in condition", p.tok);
 	if (!first && (n = new_node(r, N_OR, r->cond.root, n)) < 0)
