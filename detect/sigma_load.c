@@ -82,6 +82,28 @@ sigma_problems_release(struct sigma_problems *p)
 	memset(p, 0, sizeof(*p));
 }
 
+static yaml_node_t *node_at(struct ld *c, int idx);
+static const char *scalar(const yaml_node_t *n);
+
+/* Is the key of pair upto repeated before it in map? */
+static int
+dup_key(struct ld *c, yaml_node_t *map, yaml_node_pair_t *upto)
+{
+	yaml_node_pair_t *p;
+	const char *a = scalar(node_at(c, upto->key)), *b;
+
+	for (p = map->data.mapping.pairs.start; p < upto; p++) {
+		b = scalar(node_at(c, p->key));
+		if (a && b && !strcmp(a, b))
+			return 1;
+	}
+	return 0;
+}
+
+/* Report every repeated key of a map; 1 when there was one. */
+static int
+has_dups(struct ld *c, yaml_node_t *map);
+
 static long
 line_of(const yaml_node_t *n)
 {
@@ -132,6 +154,24 @@ scalar(const yaml_node_t *n)
 	if (!n || n->type != YAML_SCALAR_NODE)
 		return NULL;
 	return (const char *)n->data.scalar.value;
+}
+
+static int
+has_dups(struct ld *c, yaml_node_t *map)
+{
+	yaml_node_pair_t *p;
+	int any = 0;
+
+	if (map->type != YAML_MAPPING_NODE)
+		return 0;
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++)
+		if (dup_key(c, map, p)) {
+			bad(c, node_at(c, p->key), "duplicate key '%s'",
+			    scalar(node_at(c, p->key)));
+			any = 1;
+		}
+	return any;
 }
 
 static int
@@ -241,6 +281,8 @@ take_logsource(struct ld *c, yaml_node_t *n)
 		bad(c, n, "logsource must be a map");
 		return;
 	}
+	if (has_dups(c, n))
+		return;
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
 	     p++) {
 		k = node_at(c, p->key);
@@ -528,6 +570,8 @@ map_alt(struct ld *c, struct sg_alt *alt, yaml_node_t *n)
 		bad(c, n, "empty map in detection");
 		return;
 	}
+	if (has_dups(c, n))
+		return;
 	alt->items = calloc(count, sizeof(*alt->items));
 	if (!alt->items) {
 		bad(c, n, "out of memory");
@@ -672,6 +716,8 @@ take_detection(struct ld *c, yaml_node_t *n)
 		bad(c, n, "detection must be a map");
 		return;
 	}
+	if (has_dups(c, n))
+		return;
 	count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
 	if (count > SG_SEARCHES_MAX) {
 		bad(c, n, "more than %d search identifiers", SG_SEARCHES_MAX);
@@ -791,6 +837,8 @@ corr_condition(struct ld *c, struct sg_corr *k, yaml_node_t *n)
 		bad(c, n, "correlation condition must be a map");
 		return;
 	}
+	if (has_dups(c, n))
+		return;
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
 	     p++) {
 		kn = node_at(c, p->key);
@@ -829,13 +877,14 @@ corr_rules(struct ld *c, struct sg_corr *k, yaml_node_t *n)
 		return;
 	}
 	if (n->type == YAML_SCALAR_NODE) {
-		k->refs[k->nrefs++] = strdup(scalar(n));
+		if (!*scalar(n) || !(k->refs[k->nrefs++] = strdup(scalar(n))))
+			bad(c, n, "bad rules list");
 		return;
 	}
 	for (p = n->data.sequence.items.start; p < n->data.sequence.items.top;
 	     p++) {
 		s = scalar(node_at(c, *p));
-		if (!s || !(k->refs[k->nrefs++] = strdup(s)))
+		if (!s || !*s || !(k->refs[k->nrefs++] = strdup(s)))
 			bad(c, n, "bad rules list");
 	}
 }
@@ -951,6 +1000,8 @@ take_correlation(struct ld *c, yaml_node_t *n)
 		bad(c, n, "correlation must be a map");
 		return;
 	}
+	if (has_dups(c, n))
+		return;
 	k = calloc(1, sizeof(*k));
 	if (!k) {
 		bad(c, n, "out of memory");
@@ -966,20 +1017,6 @@ take_correlation(struct ld *c, yaml_node_t *n)
 }
 
 /* ---- the rule ---- */
-
-static int
-dup_key(struct ld *c, yaml_node_t *map, yaml_node_pair_t *upto)
-{
-	yaml_node_pair_t *p;
-	const char *a = scalar(node_at(c, upto->key)), *b;
-
-	for (p = map->data.mapping.pairs.start; p < upto; p++) {
-		b = scalar(node_at(c, p->key));
-		if (a && b && !strcmp(a, b))
-			return 1;
-	}
-	return 0;
-}
 
 static void
 take_rule(struct ld *c, yaml_node_t *root)

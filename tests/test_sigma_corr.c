@@ -275,6 +275,13 @@ Test(sigma_corr, bad_correlations_are_refused)
 		     "unknown key 'aliases'");
 	corr_refused("  type: event_count\n  rules: [a]\n  timespan: 5m\n",
 		     "needs a condition");
+	/* Found by fuzzing: a repeated key once overran the rules list. */
+	corr_refused("  type: event_count\n  rules:\n  type: event_count\n"
+		     "  rules: [a]\n  timespan: 5m\n  condition: {gte: 2}\n",
+		     "duplicate key 'type'");
+	corr_refused("  type: event_count\n  rules: ''\n  timespan: 5m\n"
+		     "  condition: {gte: 2}\n",
+		     "bad rules list");
 }
 
 Test(sigma_corr, unknown_rule_references_fail_at_finish)
