@@ -244,9 +244,12 @@ print_test_match(const struct sigma_match *m, void *arg)
 	       sigma_level_name(sigma_rule_level(m->rule)));
 	for (i = 0; i < m->nseqs; i++) {
 		f = (size_t)(m->seqs[i] >> 32);
-		printf("%s%s:%lld", i ? "," : " ",
-		       f < t->nfiles ? t->files[f] : "?",
-		       (long long)(m->seqs[i] & 0xffffffff));
+		if (i && f == (size_t)(m->seqs[i - 1] >> 32))
+			printf(",%lld", (long long)(m->seqs[i] & 0xffffffff));
+		else
+			printf("%s%s:%lld", i ? "," : " ",
+			       f < t->nfiles ? t->files[f] : "?",
+			       (long long)(m->seqs[i] & 0xffffffff));
 	}
 	putchar('\n');
 }
