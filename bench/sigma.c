@@ -21,13 +21,13 @@
 #define RULES_GEN 200
 
 static const char *const subsystems[] = {
-	"network", "fsevents", "vm-lifecycle", "vsock", "virtiofs", "usb",
-	"resource", "process",
+	"network",  "fsevents", "vm-lifecycle", "vsock",
+	"virtiofs", "usb",	"resource",	"process",
 };
 static const char *const events[] = {
-	"frame.malformed", "watch.started", "permissions.changed", "started",
-	"message.oversized", "access.unauthorized", "device.unexpected",
-	"exhaustion",
+	"frame.malformed",   "watch.started",	  "permissions.changed",
+	"started",	     "message.oversized", "access.unauthorized",
+	"device.unexpected", "exhaustion",
 };
 #define NKINDS (sizeof(subsystems) / sizeof(subsystems[0]))
 
@@ -67,8 +67,8 @@ gen_event(FILE *f, long i)
 static void
 gen_rule(const char *dir, int k)
 {
-	static const char *const mods[] = {"contains", "startswith",
-					   "endswith", "re"};
+	static const char *const mods[] = {"contains", "startswith", "endswith",
+					   "re"};
 	char path[4096];
 	FILE *f;
 	int n = snprintf(path, sizeof(path), "%s/rule%03d.yml", dir, k);

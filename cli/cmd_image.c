@@ -127,9 +127,9 @@ verify_one(const struct image_entry *e, json_t *out)
 	if (rc < 0) {
 		cli_fail_err(EXIT_FAIL, e->name);
 		if (out)
-			json_array_append_new(out, json_pack("{s:s, s:s}",
-							     "name", e->name,
-							     "status", "error"));
+			json_array_append_new(
+				out, json_pack("{s:s, s:s}", "name", e->name,
+					       "status", "error"));
 		return EXIT_FAIL;
 	}
 	if (out)

@@ -158,11 +158,11 @@ check_json(const struct sigma_engine *e, const struct sigma_problems *p)
 
 	for (i = 0; i < sigma_engine_count(e); i++) {
 		r = sigma_engine_rule(e, i);
-		json_array_append_new(
-			rules, json_pack("{s:s, s:s, s:s}", "file",
-					 sigma_rule_file(r), "id",
-					 sigma_rule_id(r), "title",
-					 sigma_rule_title(r)));
+		json_array_append_new(rules,
+				      json_pack("{s:s, s:s, s:s}", "file",
+						sigma_rule_file(r), "id",
+						sigma_rule_id(r), "title",
+						sigma_rule_title(r)));
 	}
 	for (i = 0; i < p->kept; i++)
 		json_array_append_new(probs, json_string(p->msg[i]));
@@ -227,20 +227,21 @@ print_test_match(const struct sigma_match *m, void *arg)
 			f = (size_t)(m->seqs[i] >> 32);
 			json_array_append_new(
 				events,
-				json_pack("{s:s, s:I}", "file",
-					  f < t->nfiles ? t->files[f] : "?",
-					  "line",
-					  (json_int_t)(m->seqs[i] & 0xffffffff)));
+				json_pack(
+					"{s:s, s:I}", "file",
+					f < t->nfiles ? t->files[f] : "?",
+					"line",
+					(json_int_t)(m->seqs[i] & 0xffffffff)));
 		}
-		cli_print_json(json_pack(
-			"{s:s, s:s, s:s, s:o}", "rule_id",
-			sigma_rule_id(m->rule), "title", sigma_rule_title(m->rule),
-			"level", sigma_level_name(sigma_rule_level(m->rule)),
-			"events", events));
+		cli_print_json(
+			json_pack("{s:s, s:s, s:s, s:o}", "rule_id",
+				  sigma_rule_id(m->rule), "title",
+				  sigma_rule_title(m->rule), "level",
+				  sigma_level_name(sigma_rule_level(m->rule)),
+				  "events", events));
 		return;
 	}
-	printf("%s %s (%s):", sigma_rule_id(m->rule),
-	       sigma_rule_title(m->rule),
+	printf("%s %s (%s):", sigma_rule_id(m->rule), sigma_rule_title(m->rule),
 	       sigma_level_name(sigma_rule_level(m->rule)));
 	for (i = 0; i < m->nseqs; i++) {
 		f = (size_t)(m->seqs[i] >> 32);
@@ -535,11 +536,12 @@ print_live_match(const struct sigma_match *m, void *arg)
 		seqs = json_array();
 		for (i = 0; i < m->nseqs; i++)
 			json_array_append_new(seqs, json_integer(m->seqs[i]));
-		cli_print_json(json_pack(
-			"{s:s, s:s, s:s, s:s, s:s?, s:o}", "ts", ts, "rule_id",
-			sigma_rule_id(m->rule), "title", sigma_rule_title(m->rule),
-			"level", sigma_level_name(sigma_rule_level(m->rule)),
-			"vm", m->vm, "seqs", seqs));
+		cli_print_json(
+			json_pack("{s:s, s:s, s:s, s:s, s:s?, s:o}", "ts", ts,
+				  "rule_id", sigma_rule_id(m->rule), "title",
+				  sigma_rule_title(m->rule), "level",
+				  sigma_level_name(sigma_rule_level(m->rule)),
+				  "vm", m->vm, "seqs", seqs));
 	} else {
 		printf("%s %s %s", ts,
 		       sigma_level_name(sigma_rule_level(m->rule)),
@@ -667,8 +669,9 @@ watch_loop(struct sigma_engine *e, int ifd)
 	while (rc == EXIT_OK && !interrupted) {
 		n = read(ifd, buf, sizeof(buf));
 		if (n < 0 && errno != EINTR) {
-			rc = cli_fail(EXIT_FAIL, "cannot read inotify events: "
-						 "%s",
+			rc = cli_fail(EXIT_FAIL,
+				      "cannot read inotify events: "
+				      "%s",
 				      strerror(errno));
 			break;
 		}
@@ -732,7 +735,8 @@ sigma_watch(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("sigma watch", "unexpected argument '%s'",
+		return cli_usage_error("sigma watch",
+				       "unexpected argument '%s'",
 				       argv[optind]);
 	e = sigma_engine_new(SIGMA_WRITE_EVENTS);
 	if (!e)

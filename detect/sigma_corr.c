@@ -31,7 +31,7 @@ struct sg_corr_group {
 	char *key;
 	int64_t newest;
 	struct entry *ring;
-	size_t cap, head, n; /* oldest at head */
+	size_t cap, head, n;   /* oldest at head */
 	int64_t *t_ts, *t_seq; /* temporal: last match per rule, 0: none */
 	char vm[EVLOG_VM_MAX + 1];
 };
@@ -61,7 +61,8 @@ key_add(char *key, size_t size, size_t *len, json_t *val, uint64_t *h)
 		s = json_string_value(val);
 	else if (json_is_integer(val))
 		snprintf(buf, sizeof(buf), "%lld",
-			 (long long)json_integer_value(val)), s = buf;
+			 (long long)json_integer_value(val)),
+			s = buf;
 	else if (json_is_real(val))
 		snprintf(buf, sizeof(buf), "%.17g", json_real_value(val)),
 			s = buf;
@@ -156,7 +157,8 @@ group_new(struct sg_corr *c, const char *key, uint64_t h)
 	g->hash = h;
 	g->key = strdup(key);
 	g->cap = ring_cap(c);
-	g->ring = c->type == C_TEMPORAL ? NULL : calloc(g->cap, sizeof(*g->ring));
+	g->ring =
+		c->type == C_TEMPORAL ? NULL : calloc(g->cap, sizeof(*g->ring));
 	g->t_ts = calloc(nt, sizeof(int64_t));
 	g->t_seq = calloc(nt, sizeof(int64_t));
 	if (!g->key || (c->type != C_TEMPORAL && !g->ring) || !g->t_ts ||

@@ -32,8 +32,8 @@ sigma_engine_new(unsigned flags)
 	}
 	e->flags = flags;
 	e->fields = sg_fields_new();
-	if (!e->fields || !(e->subsystem = sg_fields_get(e->fields,
-							 "subsystem"))) {
+	if (!e->fields ||
+	    !(e->subsystem = sg_fields_get(e->fields, "subsystem"))) {
 		sigma_engine_free(e);
 		return NULL;
 	}
@@ -84,8 +84,8 @@ append(struct sigma_engine *e, struct sigma_rule *r)
 }
 
 int
-sigma_engine_add_file(struct sigma_engine *e, const char *path,
-		      unsigned flags, struct sigma_problems *probs)
+sigma_engine_add_file(struct sigma_engine *e, const char *path, unsigned flags,
+		      struct sigma_problems *probs)
 {
 	struct sigma_problems local = {0};
 	struct sigma_rule *r, *old;
@@ -108,8 +108,10 @@ sigma_engine_add_file(struct sigma_engine *e, const char *path,
 	if (old && (flags & SIGMA_SKIP_DUPLICATES)) {
 		sigma_rule_free(r);
 	} else if (old) {
-		sg_problem(probs, path, 0, "rule id %s is already loaded from "
-			   "'%s'", r->id, old->file);
+		sg_problem(probs, path, 0,
+			   "rule id %s is already loaded from "
+			   "'%s'",
+			   r->id, old->file);
 		sigma_rule_free(r);
 		rc = -1;
 	} else if ((rc = append(e, r)) < 0) {

@@ -77,19 +77,15 @@ static int
 text_match(const struct sg_value *v, const char *s, size_t n, int cased)
 {
 	switch (v->shape) {
-	case SH_EXACT:
-		return n == v->len && same(s, v->text, n, cased);
+	case SH_EXACT: return n == v->len && same(s, v->text, n, cased);
 	case SH_PREFIX:
 		return n >= v->lit_len && same(s, v->lit, v->lit_len, cased);
 	case SH_SUFFIX:
 		return n >= v->lit_len &&
 		       same(s + n - v->lit_len, v->lit, v->lit_len, cased);
-	case SH_CONTAINS:
-		return contains(s, n, v->lit, v->lit_len, cased);
-	case SH_ANY:
-		return 1;
-	default:
-		return glob(v, s, n, cased);
+	case SH_CONTAINS: return contains(s, n, v->lit, v->lit_len, cased);
+	case SH_ANY: return 1;
+	default: return glob(v, s, n, cased);
 	}
 }
 
@@ -198,9 +194,7 @@ match_value(const struct sg_item *it, const struct sg_value *v, json_t *val)
 
 	if (!json_is_array(val))
 		return match_scalar(it, v, val);
-	json_array_foreach (val, i, el)
-		if (match_scalar(it, v, el))
-			return 1;
+	json_array_foreach(val, i, el) if (match_scalar(it, v, el)) return 1;
 	return 0;
 }
 
@@ -216,15 +210,15 @@ keyword_in(const struct sg_item *it, const struct sg_value *v, json_t *val,
 	if (depth > KEYWORD_DEPTH_MAX)
 		return 0;
 	if (json_is_object(val)) {
-		json_object_foreach (val, key, el)
-			if (keyword_in(it, v, el, depth + 1))
-				return 1;
+		json_object_foreach(
+			val, key,
+			el) if (keyword_in(it, v, el, depth + 1)) return 1;
 		return 0;
 	}
 	if (json_is_array(val)) {
-		json_array_foreach (val, i, el)
-			if (keyword_in(it, v, el, depth + 1))
-				return 1;
+		json_array_foreach(
+			val, i,
+			el) if (keyword_in(it, v, el, depth + 1)) return 1;
 		return 0;
 	}
 	return match_scalar(it, v, val);
@@ -301,16 +295,14 @@ eval_node(const struct sigma_rule *r, int n, struct sigma_event *ev,
 	size_t i;
 
 	switch (node->kind) {
-	case N_SEARCH:
-		return eval_search(r, node->search, ev, memo);
+	case N_SEARCH: return eval_search(r, node->search, ev, memo);
 	case N_AND:
 		return eval_node(r, node->a, ev, memo) &&
 		       eval_node(r, node->b, ev, memo);
 	case N_OR:
 		return eval_node(r, node->a, ev, memo) ||
 		       eval_node(r, node->b, ev, memo);
-	case N_NOT:
-		return !eval_node(r, node->a, ev, memo);
+	case N_NOT: return !eval_node(r, node->a, ev, memo);
 	case N_ONE_OF:
 		for (i = 0; i < node->nset; i++)
 			if (eval_search(r, node->set[i], ev, memo))

@@ -70,7 +70,7 @@ struct sg_value {
 	size_t len;	     /* of text */
 	unsigned char *wild; /* per byte: 0, '*' or '?'; NULL if none */
 	enum sg_shape shape;
-	const char *lit;     /* the literal part for PREFIX..CONTAINS */
+	const char *lit; /* the literal part for PREFIX..CONTAINS */
 	size_t lit_len;
 	double num; /* V_NUM, and for lt..gte */
 	int boolean;
@@ -107,9 +107,9 @@ enum sg_node_kind { N_SEARCH, N_AND, N_OR, N_NOT, N_ONE_OF, N_ALL_OF };
 
 struct sg_node {
 	enum sg_node_kind kind;
-	int a, b;	 /* children (AND, OR: both; NOT: a) */
-	int search;	 /* N_SEARCH */
-	int *set;	 /* N_ONE_OF, N_ALL_OF: search indexes */
+	int a, b;   /* children (AND, OR: both; NOT: a) */
+	int search; /* N_SEARCH */
+	int *set;   /* N_ONE_OF, N_ALL_OF: search indexes */
 	size_t nset;
 };
 

@@ -101,8 +101,7 @@ dup_key(struct ld *c, yaml_node_t *map, yaml_node_pair_t *upto)
 }
 
 /* Report every repeated key of a map; 1 when there was one. */
-static int
-has_dups(struct ld *c, yaml_node_t *map);
+static int has_dups(struct ld *c, yaml_node_t *map);
 
 static long
 line_of(const yaml_node_t *n)
@@ -111,8 +110,7 @@ line_of(const yaml_node_t *n)
 }
 
 /* A problem at node n; msg from err_msg() when fmt is NULL. */
-static void
-bad(struct ld *c, const yaml_node_t *n, const char *fmt, ...)
+static void bad(struct ld *c, const yaml_node_t *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void
@@ -210,8 +208,8 @@ check_strings(struct ld *c, yaml_node_t *n, const char *key, int one)
 		bad(c, n, "'%s' must be a list of strings", key);
 		return;
 	}
-	for (it = n->data.sequence.items.start;
-	     it < n->data.sequence.items.top; it++) {
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
 		el = node_at(c, *it);
 		if (!scalar(el))
 			bad(c, el ? el : n, "'%s' must be a list of strings",
@@ -228,7 +226,8 @@ is_uuid(const char *s)
 	if (strlen(s) != sizeof(shape) - 1)
 		return 0;
 	for (i = 0; shape[i]; i++)
-		if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+		if (shape[i] == '-' ? s[i] != '-'
+				    : !isxdigit((unsigned char)s[i]))
 			return 0;
 	return 1;
 }
@@ -250,8 +249,9 @@ take_level(struct ld *c, yaml_node_t *n)
 	int i = pick(scalar(n), level_names, 5);
 
 	if (i < 0)
-		bad(c, n, "level must be informational, low, medium, high "
-			  "or critical");
+		bad(c, n,
+		    "level must be informational, low, medium, high "
+		    "or critical");
 	else
 		c->r->level = (enum sigma_level)i;
 }
@@ -264,8 +264,9 @@ take_status(struct ld *c, yaml_node_t *n)
 	};
 
 	if (pick(scalar(n), names, 5) < 0)
-		bad(c, n, "status must be stable, test, experimental, "
-			  "deprecated or unsupported");
+		bad(c, n,
+		    "status must be stable, test, experimental, "
+		    "deprecated or unsupported");
 	else
 		take_text(c, n, "status", &c->r->status);
 }
@@ -310,7 +311,10 @@ other_metadata(struct ld *c, const char *key, yaml_node_t *v)
 		"author", "date", "modified", "license", "taxonomy",
 	};
 	static const char *const lists[] = {
-		"references", "tags", "fields", "scope",
+		"references",
+		"tags",
+		"fields",
+		"scope",
 	};
 	char *ignored = NULL;
 
@@ -350,8 +354,9 @@ take_meta(struct ld *c, const char *key, yaml_node_t *k, yaml_node_t *v)
 	else if (!strcmp(key, "logsource"))
 		take_logsource(c, v);
 	else if (!strcmp(key, "action"))
-		bad(c, k, "rule collections ('action: %s') are not "
-			  "supported: write one rule per file",
+		bad(c, k,
+		    "rule collections ('action: %s') are not "
+		    "supported: write one rule per file",
 		    scalar(v) ? scalar(v) : "?");
 	else if (!other_metadata(c, key, v))
 		bad(c, k, "unknown key '%s' (not in the supported subset)",
@@ -388,13 +393,14 @@ one_mod(struct sg_item *it, struct mods *m, const char *name)
 {
 	static const char *const ops[] = {"lt", "lte", "gt", "gte"};
 	static const char *const unsupported[] = {
-		"base64", "base64offset", "utf16le", "utf16be", "wide",
-		"utf16", "windash", "fieldref", "expand",
+		"base64", "base64offset", "utf16le",  "utf16be", "wide",
+		"utf16",  "windash",	  "fieldref", "expand",
 	};
 	int i;
 
-	if ((i = pick(name, (const char *const[]){"contains", "startswith",
-						   "endswith"},
+	if ((i = pick(name,
+		      (const char *const[]){"contains", "startswith",
+					    "endswith"},
 		      3)) >= 0) {
 		if (m->wrap != WRAP_NONE)
 			return err_set("only one of contains, startswith, "
@@ -407,12 +413,12 @@ one_mod(struct sg_item *it, struct mods *m, const char *name)
 	} else if (!strcmp(name, "re")) {
 		m->saw_re = 1;
 		return set_op(it, OP_RE, name);
-	} else if (m->saw_re && (i = pick(name, (const char *const[]){"i", "m",
-								      "s"},
-					  3)) >= 0) {
+	} else if (m->saw_re &&
+		   (i = pick(name, (const char *const[]){"i", "m", "s"}, 3)) >=
+			   0) {
 		m->re_flags |= i == 0	? REG_ICASE
-				: i == 1 ? REG_NEWLINE
-					 : RE_DOTALL;
+			       : i == 1 ? REG_NEWLINE
+					: RE_DOTALL;
 	} else if (!strcmp(name, "cidr")) {
 		return set_op(it, OP_CIDR, name);
 	} else if (!strcmp(name, "exists")) {
@@ -634,8 +640,9 @@ take_search(struct ld *c, const char *name, yaml_node_t *k, yaml_node_t *v)
 
 	memset(s, 0, sizeof(*s));
 	if (v->type == YAML_SCALAR_NODE) {
-		bad(c, k, "unknown key '%s' in detection (a search "
-			  "identifier must be a map or a list)",
+		bad(c, k,
+		    "unknown key '%s' in detection (a search "
+		    "identifier must be a map or a list)",
 		    name);
 		return;
 	}
@@ -718,7 +725,8 @@ take_detection(struct ld *c, yaml_node_t *n)
 	}
 	if (has_dups(c, n))
 		return;
-	count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	count = (size_t)(n->data.mapping.pairs.top -
+			 n->data.mapping.pairs.start);
 	if (count > SG_SEARCHES_MAX) {
 		bad(c, n, "more than %d search identifiers", SG_SEARCHES_MAX);
 		return;
@@ -738,8 +746,9 @@ take_detection(struct ld *c, yaml_node_t *n)
 		else if (!strcmp(key, "condition"))
 			cond = v;
 		else if (!strcmp(key, "timeframe"))
-			bad(c, k, "timeframe (Sigma 1 aggregations) is not "
-				  "supported: write a correlation rule");
+			bad(c, k,
+			    "timeframe (Sigma 1 aggregations) is not "
+			    "supported: write a correlation rule");
 		else if (!valid_ident(key))
 			bad(c, k, "bad search identifier '%s'", key);
 		else
@@ -929,8 +938,9 @@ corr_type(struct ld *c, struct sg_corr *k, yaml_node_t *v)
 	int i = pick(scalar(v), types, 3);
 
 	if (i < 0)
-		bad(c, v, "correlation type '%s' is not supported (want "
-			  "event_count, value_count or temporal)",
+		bad(c, v,
+		    "correlation type '%s' is not supported (want "
+		    "event_count, value_count or temporal)",
 		    scalar(v) ? scalar(v) : "?");
 	else
 		k->type = (enum sg_corr_type)i;
@@ -962,8 +972,9 @@ corr_key(struct ld *c, struct sg_corr *k, yaml_node_t *kn, yaml_node_t *v,
 	} else if (!strcmp(key, "generate")) {
 		k->generate = scalar(v) && !strcmp(scalar(v), "true");
 	} else {
-		bad(c, kn, "unknown key '%s' in correlation (not in the "
-			   "supported subset)",
+		bad(c, kn,
+		    "unknown key '%s' in correlation (not in the "
+		    "supported subset)",
 		    key);
 	}
 }
@@ -978,8 +989,9 @@ corr_check(struct ld *c, struct sg_corr *k, yaml_node_t *n, const int *seen)
 	else if (k->type != C_TEMPORAL && !seen[3])
 		bad(c, n, "this correlation needs a condition");
 	else if (k->type != C_TEMPORAL && k->lo < 1)
-		bad(c, n, "the condition needs a lower bound (gt, gte or eq) "
-			  "to fire as events arrive");
+		bad(c, n,
+		    "the condition needs a lower bound (gt, gte or eq) "
+		    "to fire as events arrive");
 	else if (k->hi >= 0 && k->hi < k->lo)
 		bad(c, n, "the condition's bounds leave no count");
 	else if (k->type == C_EVENT_COUNT && k->lo > SG_CORR_RING_MAX)
@@ -1062,8 +1074,8 @@ load_document(struct ld *c, yaml_parser_t *parser)
 	yaml_node_t *root;
 
 	if (!yaml_parser_load(parser, &doc)) {
-		sg_problem(c->probs, c->file, (long)parser->problem_mark.line + 1,
-			   "bad YAML: %s",
+		sg_problem(c->probs, c->file,
+			   (long)parser->problem_mark.line + 1, "bad YAML: %s",
 			   parser->problem ? parser->problem : "?");
 		return;
 	}

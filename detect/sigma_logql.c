@@ -21,8 +21,8 @@ struct out {
 	size_t size, len;
 };
 
-static int
-put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int put(struct out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static int
 put(struct out *o, const char *fmt, ...)
@@ -115,9 +115,11 @@ match_pred(struct out *o, const struct sg_item *it, const struct sg_value *v,
 		if (put(o, "%s\"", neg ? "!=" : "=") < 0)
 			return -1;
 		for (i = 0; i < v->len; i++)
-			if (put(o, "%c", it->cased || !upper
-						 ? v->text[i]
-						 : toupper((unsigned char)v->text[i])) < 0)
+			if (put(o, "%c",
+				it->cased || !upper
+					? v->text[i]
+					: toupper((unsigned char)v->text[i])) <
+			    0)
 				return -1;
 		return put(o, "\"");
 	}
@@ -127,8 +129,7 @@ match_pred(struct out *o, const struct sg_item *it, const struct sg_value *v,
 }
 
 static int
-pred(struct out *o, const struct sg_item *it, const struct sg_value *v,
-     int neg)
+pred(struct out *o, const struct sg_item *it, const struct sg_value *v, int neg)
 {
 	static const char *const cmp[] = {"<", "<=", ">", ">="};
 	static const char *const flip[] = {">=", ">", "<=", "<"};
@@ -136,8 +137,7 @@ pred(struct out *o, const struct sg_item *it, const struct sg_value *v,
 	if (label(o, it->path) < 0)
 		return -1;
 	switch (it->op) {
-	case OP_MATCH:
-		return match_pred(o, it, v, neg);
+	case OP_MATCH: return match_pred(o, it, v, neg);
 	case OP_CIDR:
 		return err_set("cidr on field '%s' (Loki's ip() filter takes "
 			       "the network as written; not translated)",
@@ -145,8 +145,8 @@ pred(struct out *o, const struct sg_item *it, const struct sg_value *v,
 	case OP_EXISTS:
 		return put(o, "%s\"\"", (v->boolean != neg) ? "!=" : "=");
 	default: /* OP_RE is refused by item(); lt, lte, gt, gte */
-		return put(o, " %s %.17g",
-			   (neg ? flip : cmp)[it->op - OP_LT], v->num);
+		return put(o, " %s %.17g", (neg ? flip : cmp)[it->op - OP_LT],
+			   v->num);
 	}
 }
 
@@ -167,7 +167,7 @@ item(struct out *o, const struct sg_item *it, int neg)
 	if (it->nv > 1 && put(o, "(") < 0)
 		return -1;
 	for (i = 0; i < it->nv; i++) {
-		if (i && put(o, " %s ", and ? "and" : "or") < 0)
+		if (i && put(o, " %s ", and? "and" : "or") < 0)
 			return -1;
 		if (pred(o, it, &it->v[i], neg) < 0)
 			return -1;
@@ -216,8 +216,7 @@ binary(struct out *o, const struct sigma_rule *r, const struct sg_node *nd,
 	int and = (nd->kind == N_AND) != neg;
 
 	if (put(o, "(") < 0 || node(o, r, nd->a, neg) < 0 ||
-	    put(o, " %s ", and ? "and" : "or") < 0 ||
-	    node(o, r, nd->b, neg) < 0)
+	    put(o, " %s ", and? "and" : "or") < 0 || node(o, r, nd->b, neg) < 0)
 		return -1;
 	return put(o, ")");
 }
@@ -232,7 +231,7 @@ of_set(struct out *o, const struct sigma_rule *r, const struct sg_node *nd,
 	if (nd->nset > 1 && put(o, "(") < 0)
 		return -1;
 	for (i = 0; i < nd->nset; i++) {
-		if (i && put(o, " %s ", and ? "and" : "or") < 0)
+		if (i && put(o, " %s ", and? "and" : "or") < 0)
 			return -1;
 		if (search(o, &r->searches[nd->set[i]], neg) < 0)
 			return -1;
@@ -246,15 +245,11 @@ node(struct out *o, const struct sigma_rule *r, int n, int neg)
 	const struct sg_node *nd = &r->cond.nodes[n];
 
 	switch (nd->kind) {
-	case N_SEARCH:
-		return search(o, &r->searches[nd->search], neg);
-	case N_NOT:
-		return node(o, r, nd->a, !neg);
+	case N_SEARCH: return search(o, &r->searches[nd->search], neg);
+	case N_NOT: return node(o, r, nd->a, !neg);
 	case N_AND:
-	case N_OR:
-		return binary(o, r, nd, neg);
-	default:
-		return of_set(o, r, nd, neg);
+	case N_OR: return binary(o, r, nd, neg);
+	default: return of_set(o, r, nd, neg);
 	}
 }
 

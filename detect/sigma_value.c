@@ -76,8 +76,8 @@ path_split(const char *text)
 				text, SG_PATH_PARTS_MAX);
 			goto fail;
 		}
-		p->parts[p->nparts] = dot ? strndup(s, (size_t)(dot - s))
-					  : strdup(s);
+		p->parts[p->nparts] =
+			dot ? strndup(s, (size_t)(dot - s)) : strdup(s);
 		if (!p->parts[p->nparts++])
 			goto oom;
 		if (!dot)
@@ -122,8 +122,8 @@ sg_fields_get(struct sg_fields *f, const char *text)
  * wildcards.  wrap_l, wrap_r add * around (contains and friends).
  */
 static int
-unescape(struct sg_value *v, const char *in, size_t len, int wrap_l,
-	 int wrap_r, int cased)
+unescape(struct sg_value *v, const char *in, size_t len, int wrap_l, int wrap_r,
+	 int cased)
 {
 	size_t i, o = 0, cap = len + 3;
 	int any = 0;
@@ -218,7 +218,8 @@ scalar_kind(const char *text, int plain, struct sg_value *v)
 {
 	if (!plain)
 		return V_STR;
-	if (!*text || is_word(text, "null", "Null", "NULL") || !strcmp(text, "~"))
+	if (!*text || is_word(text, "null", "Null", "NULL") ||
+	    !strcmp(text, "~"))
 		return V_NULL;
 	if (is_word(text, "true", "True", "TRUE")) {
 		v->boolean = 1;
@@ -370,18 +371,11 @@ sg_value_compile(struct sg_item *it, struct sg_value *v, const char *text,
 		return err_set("value holds a NUL byte");
 	v->kind = scalar_kind(text, plain, v);
 	switch (it->op) {
-	case OP_MATCH:
-		return compile_match(it, v, text, len, wrap_l, wrap_r);
-	case OP_RE:
-		v->kind = V_STR;
-		return compile_re(v, text, re_flags);
-	case OP_CIDR:
-		v->kind = V_STR;
-		return compile_cidr(v, text);
-	case OP_EXISTS:
-		return need_kind(v, V_BOOL, "exists");
-	default:
-		return need_kind(v, V_NUM, "lt, lte, gt and gte");
+	case OP_MATCH: return compile_match(it, v, text, len, wrap_l, wrap_r);
+	case OP_RE: v->kind = V_STR; return compile_re(v, text, re_flags);
+	case OP_CIDR: v->kind = V_STR; return compile_cidr(v, text);
+	case OP_EXISTS: return need_kind(v, V_BOOL, "exists");
+	default: return need_kind(v, V_NUM, "lt, lte, gt and gte");
 	}
 }
 

@@ -11,8 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-TestSuite(image, .init = (void (*)(void))th_fresh_home,
-	  .fini = th_remove_home);
+TestSuite(image, .init = (void (*)(void))th_fresh_home, .fini = th_remove_home);
 
 /* A digest the sample does not have. */
 #define WRONG "1f1ba3a4ff9d4bbcbc5ea37ec8c0ee6ed42cb0c2a82d1a2bbce8a4e0bc77e2c0"
@@ -50,8 +49,8 @@ Test(image, add_records_and_verify_passes)
 	char hex[SHA256_HEX], got[SHA256_HEX];
 	const char *src = sample(hex);
 
-	cr_assert_eq(image_add(src, hex, "debian.iso", &e, got), IMAGE_OK,
-		     "%s", err_msg());
+	cr_assert_eq(image_add(src, hex, "debian.iso", &e, got), IMAGE_OK, "%s",
+		     err_msg());
 	cr_assert_eq(e.size, 11);
 	cr_assert_eq(image_index_load(&idx), 0);
 	cr_assert_eq(idx.n, 1);

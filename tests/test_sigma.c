@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-TestSuite(sigma, .init = (void (*)(void))th_fresh_home,
-	  .fini = th_remove_home);
+TestSuite(sigma, .init = (void (*)(void))th_fresh_home, .fini = th_remove_home);
 
 #define HEAD                                                                   \
 	"title: Test rule\n"                                                   \
@@ -37,8 +36,8 @@ rule(const char *detection)
 	struct sigma_rule *r;
 
 	snprintf(text, sizeof(text), HEAD "detection:\n%s", detection);
-	cr_assert_eq(sigma_rule_parse(text, strlen(text), "t.yml", &r, NULL),
-		     0, "%s", err_msg());
+	cr_assert_eq(sigma_rule_parse(text, strlen(text), "t.yml", &r, NULL), 0,
+		     "%s", err_msg());
 	return r;
 }
 
@@ -283,7 +282,8 @@ Test(sigma, list_of_maps_is_ored)
 
 Test(sigma, unsupported_constructs_are_refused)
 {
-	rejects_sel("data.path|base64: x", "modifier 'base64' is not supported");
+	rejects_sel("data.path|base64: x",
+		    "modifier 'base64' is not supported");
 	rejects_sel("data.path|windash: x", "'windash' is not supported");
 	rejects_sel("data.path|fieldref: vm", "'fieldref' is not supported");
 	rejects_sel("data.path|expand: '%x%'", "'expand' is not supported");
@@ -340,15 +340,14 @@ Test(sigma, rule_shape_is_checked)
 Test(sigma, every_problem_is_listed_with_its_line)
 {
 	static const char text[] = HEAD "detection:\n"
-				   "  sel:\n"
-				   "    a|base64: x\n"
-				   "    b|re: '\\d'\n"
-				   "  condition: sel\n";
+					"  sel:\n"
+					"    a|base64: x\n"
+					"    b|re: '\\d'\n"
+					"  condition: sel\n";
 	struct sigma_problems p = {0};
 	struct sigma_rule *r;
 
-	cr_assert_eq(sigma_rule_parse(text, strlen(text), "t.yml", &r, &p),
-		     -1);
+	cr_assert_eq(sigma_rule_parse(text, strlen(text), "t.yml", &r, &p), -1);
 	cr_assert_eq(p.n, 2);
 	cr_assert(!strncmp(p.msg[0], "t.yml:7: ", 9), "%s", p.msg[0]);
 	cr_assert(!strncmp(p.msg[1], "t.yml:8: ", 9), "%s", p.msg[1]);
@@ -479,8 +478,8 @@ Test(sigma, engine_records_matches_and_never_rematches_them)
 	cr_assert_str_eq(ev.vm, "lab1");
 	cr_assert_str_eq(json_string_value(json_object_get(ev.data, "rule_id")),
 			 "d7910056-1bf5-436a-bedb-eea9e28f048f");
-	cr_assert_eq(json_integer_value(
-			     json_array_get(json_object_get(ev.data, "seqs"), 0)),
+	cr_assert_eq(json_integer_value(json_array_get(
+			     json_object_get(ev.data, "seqs"), 0)),
 		     41);
 	/* The match is EMERGENCY itself: fed back, it must not match. */
 	cr_assert_eq(sigma_engine_feed(e, r.line, r.len, NULL, NULL), 0);
@@ -499,9 +498,8 @@ Test(sigma, engine_refuses_a_duplicate_id_unless_told)
 	cr_assert_eq(sigma_engine_add_file(e, path, 0, NULL), 0);
 	cr_assert_eq(sigma_engine_add_file(e, path, 0, NULL), -1);
 	cr_assert(strstr(err_msg(), "already loaded"), "%s", err_msg());
-	cr_assert_eq(sigma_engine_add_file(e, path, SIGMA_SKIP_DUPLICATES,
-					   NULL),
-		     0);
+	cr_assert_eq(
+		sigma_engine_add_file(e, path, SIGMA_SKIP_DUPLICATES, NULL), 0);
 	cr_assert_eq(sigma_engine_count(e), 1);
 	sigma_engine_free(e);
 }
@@ -617,8 +615,8 @@ Test(sigma, export_writes_loki_alert_rules)
 {
 	char *out, *err;
 
-	cr_assert_eq(th_secvf(&out, &err, "sigma", "export", "--target",
-			      "loki", NULL),
+	cr_assert_eq(th_secvf(&out, &err, "sigma", "export", "--target", "loki",
+			      NULL),
 		     0, "%s", err);
 	cr_assert(strstr(out, "apiVersion: 1\n"), "%s", out);
 	cr_assert(strstr(out, "count_over_time({job=\\\"secvf_security\\\"} | "
@@ -652,9 +650,9 @@ Test(sigma, watch_records_matches_live)
 		   "kill $pid; wait $pid",
 		   SECVF_BIN, home, home, home, SECVF_BIN, home);
 	cr_assert_eq(rc, 0, "watch test script failed with %d", rc);
-	cr_assert_eq(th_secvf(&out, NULL, "events", "--subsystem", "sigma",
-			      NULL),
-		     0);
+	cr_assert_eq(
+		th_secvf(&out, NULL, "events", "--subsystem", "sigma", NULL),
+		0);
 	cr_assert(strstr(out, "rule.match vm=lab1"), "%s", out);
 	cr_assert(strstr(out, "d4e33f22-123d-4f04-bb7d-367e486b6838"), "%s",
 		  out);

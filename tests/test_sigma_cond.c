@@ -12,17 +12,16 @@ TestSuite(sigma_cond, .init = (void (*)(void))th_fresh_home,
 	  .fini = th_remove_home);
 
 /* Searches a, b, c, sel1, sel2 and _f, each true when its key is 1. */
-static const char searches[] =
-	"title: Condition test\n"
-	"id: 21111111-2222-4333-8444-555555555555\n"
-	"level: low\n"
-	"detection:\n"
-	"  a: {a: 1}\n"
-	"  b: {b: 1}\n"
-	"  c: {c: 1}\n"
-	"  sel1: {s1: 1}\n"
-	"  sel2: {s2: 1}\n"
-	"  _f: {f: 1}\n";
+static const char searches[] = "title: Condition test\n"
+			       "id: 21111111-2222-4333-8444-555555555555\n"
+			       "level: low\n"
+			       "detection:\n"
+			       "  a: {a: 1}\n"
+			       "  b: {b: 1}\n"
+			       "  c: {c: 1}\n"
+			       "  sel1: {s1: 1}\n"
+			       "  sel2: {s2: 1}\n"
+			       "  _f: {f: 1}\n";
 
 static struct sigma_rule *
 with_condition(const char *cond)
@@ -31,8 +30,8 @@ with_condition(const char *cond)
 	struct sigma_rule *r;
 
 	snprintf(text, sizeof(text), "%s  condition: %s\n", searches, cond);
-	cr_assert_eq(sigma_rule_parse(text, strlen(text), "c.yml", &r, NULL),
-		     0, "%s: %s", cond, err_msg());
+	cr_assert_eq(sigma_rule_parse(text, strlen(text), "c.yml", &r, NULL), 0,
+		     "%s: %s", cond, err_msg());
 	return r;
 }
 
@@ -123,11 +122,12 @@ Test(sigma_cond, list_of_conditions_is_ored)
 	struct sigma_rule *r;
 	struct sigma_event ev;
 
-	snprintf(text, sizeof(text), "%s  condition:\n    - a and b\n"
-				     "    - c\n",
+	snprintf(text, sizeof(text),
+		 "%s  condition:\n    - a and b\n"
+		 "    - c\n",
 		 searches);
-	cr_assert_eq(sigma_rule_parse(text, strlen(text), "c.yml", &r, NULL),
-		     0, "%s", err_msg());
+	cr_assert_eq(sigma_rule_parse(text, strlen(text), "c.yml", &r, NULL), 0,
+		     "%s", err_msg());
 	cr_assert_eq(sigma_event_parse(&ev, "{\"c\":1}", 7), 0);
 	cr_assert(sigma_rule_match(r, &ev));
 	sigma_event_release(&ev);

@@ -11,23 +11,21 @@
 TestSuite(sigma_corr, .init = (void (*)(void))th_fresh_home,
 	  .fini = th_remove_home);
 
-static const char base_drop[] =
-	"title: Drop\n"
-	"id: 31111111-2222-4333-8444-555555555555\n"
-	"name: drop\n"
-	"level: low\n"
-	"detection:\n"
-	"  sel: {event: switch.drop}\n"
-	"  condition: sel\n";
+static const char base_drop[] = "title: Drop\n"
+				"id: 31111111-2222-4333-8444-555555555555\n"
+				"name: drop\n"
+				"level: low\n"
+				"detection:\n"
+				"  sel: {event: switch.drop}\n"
+				"  condition: sel\n";
 
-static const char base_flap[] =
-	"title: Flap\n"
-	"id: 32111111-2222-4333-8444-555555555555\n"
-	"name: flap\n"
-	"level: low\n"
-	"detection:\n"
-	"  sel: {event: mac-table.flap}\n"
-	"  condition: sel\n";
+static const char base_flap[] = "title: Flap\n"
+				"id: 32111111-2222-4333-8444-555555555555\n"
+				"name: flap\n"
+				"level: low\n"
+				"detection:\n"
+				"  sel: {event: mac-table.flap}\n"
+				"  condition: sel\n";
 
 struct tally {
 	int n;
@@ -158,11 +156,12 @@ Test(sigma_corr, groups_count_apart_and_fired_windows_restart)
 
 Test(sigma_corr, value_count_counts_distinct_values)
 {
-	struct sigma_engine *e = engine("  type: value_count\n"
-					"  rules: drop\n"
-					"  group-by: vm\n"
-					"  timespan: 5m\n"
-					"  condition: {gte: 3, field: data.dst}\n");
+	struct sigma_engine *e =
+		engine("  type: value_count\n"
+		       "  rules: drop\n"
+		       "  group-by: vm\n"
+		       "  timespan: 5m\n"
+		       "  condition: {gte: 3, field: data.dst}\n");
 	struct tally t = {0};
 
 	feed(e, &t, "19:00:00", "switch.drop", "lab1", "10.0.0.1", 1);
@@ -228,13 +227,11 @@ Test(sigma_corr, generate_controls_the_base_rule_matches)
 	const char *line = "{\"event\":\"switch.drop\",\"vm\":\"lab1\"}";
 
 	/* Referenced without generate: only the correlation sees it. */
-	cr_assert_eq(sigma_engine_feed(e, line, strlen(line), on_match, &t),
-		     0);
+	cr_assert_eq(sigma_engine_feed(e, line, strlen(line), on_match, &t), 0);
 	sigma_engine_free(e);
 	e = engine("  type: event_count\n  rules: [drop]\n  timespan: 1h\n"
 		   "  condition: {gte: 5}\n  generate: true\n");
-	cr_assert_eq(sigma_engine_feed(e, line, strlen(line), on_match, &t),
-		     1);
+	cr_assert_eq(sigma_engine_feed(e, line, strlen(line), on_match, &t), 1);
 	sigma_engine_free(e);
 }
 

@@ -93,7 +93,8 @@ index_parse(const char *text, size_t len, struct image_index *idx)
 		json_decref(root);
 		return err_set("out of memory");
 	}
-	json_array_foreach (list, i, o) {
+	json_array_foreach(list, i, o)
+	{
 		if (entry_from_json(o, &idx->v[idx->n]) < 0) {
 			json_decref(root);
 			image_index_release(idx);
@@ -153,12 +154,12 @@ index_save(const struct image_index *idx)
 	int rc;
 
 	for (i = 0; list && i < idx->n; i++)
-		json_array_append_new(
-			list, json_pack("{s:s, s:s, s:I, s:s}", "name",
-					idx->v[i].name, "sha256",
-					idx->v[i].sha256, "size",
-					(json_int_t)idx->v[i].size, "added",
-					idx->v[i].added));
+		json_array_append_new(list,
+				      json_pack("{s:s, s:s, s:I, s:s}", "name",
+						idx->v[i].name, "sha256",
+						idx->v[i].sha256, "size",
+						(json_int_t)idx->v[i].size,
+						"added", idx->v[i].added));
 	root = json_pack("{s:o*}", "images", list);
 	text = root ? json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER)
 		    : NULL;
