@@ -11,6 +11,10 @@
  * later event of the group shows that it has (or at a flush).  A
  * temporal correlation fires when every referenced rule has matched
  * within the timespan.  A group that fires starts again empty.
+ *
+ * NEEDSWORK: a window with an upper bound is judged only when a later
+ * event of its group arrives or at a flush; a live engine needs a
+ * timer that closes windows as the clock passes them.
  */
 #include "sigma_int.h"
 

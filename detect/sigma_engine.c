@@ -359,6 +359,10 @@ sigma_engine_feed_event(struct sigma_engine *e, struct sigma_event *ev,
 		return -1;
 	if (is_own_event(e, ev))
 		return 0;
+	/*
+	 * NEEDSWORK: every rule is tried; an index of the exact subsystem
+	 * and event values rules require would skip most of hundreds.
+	 */
 	for (i = 0; i < e->n; i++) {
 		r = e->rules[i];
 		if (r->corr)
