@@ -82,6 +82,7 @@ int cli_passphrase(const char *file, char *buf, size_t size, int *have);
 
 /* Command entry points, one per top-level command. */
 int cmd_events(int argc, char **argv);
+int cmd_image(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_advise(int argc, char **argv);
 int cmd_baseline(int argc, char **argv);
@@ -108,6 +109,7 @@ int cmd_custody(int argc, char **argv);
 int cmd_triage(int argc, char **argv);
 extern const char triage_usage[];
 int cmd_net(int argc, char **argv);
+int cmd_sigma(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 
@@ -122,11 +124,13 @@ extern const char vm_start_usage[], vm_pause_usage[], vm_resume_usage[],
 
 /* Usage texts of the commands that keep them in their own file. */
 extern const char cmd_events_usage[];
+extern const char cmd_image_usage[];
 extern const char cmd_log_usage[];
 extern const char cmd_net_usage[];
 
 /* Help texts of commands defined beside their code. */
 extern const char advise_usage[];
 extern const char baseline_usage[];
+extern const char cmd_sigma_usage[];
 
 #endif
