@@ -18,10 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef SECVF_RULES_DIR
-#define SECVF_RULES_DIR "/usr/local/share/secvf/rules"
-#endif
-
 const char cmd_sigma_usage[] =
 	"usage: secvf sigma SUBCOMMAND [ARGS]\n"
 	"\n"
@@ -68,23 +64,6 @@ static const char watch_usage[] =
 
 static volatile sig_atomic_t interrupted;
 
-static const char *
-shipped_dir(void)
-{
-	const char *env = getenv("SECVF_RULES_DIR");
-	struct stat st;
-
-	if (env && *env)
-		return env;
-	if (stat(SECVF_RULES_DIR, &st) == 0 && S_ISDIR(st.st_mode))
-		return SECVF_RULES_DIR;
-#ifdef SECVF_SRC_RULES_DIR
-	return SECVF_SRC_RULES_DIR;
-#else
-	return SECVF_RULES_DIR;
-#endif
-}
-
 static void
 print_problems(const struct sigma_problems *p)
 {
@@ -96,21 +75,10 @@ print_problems(const struct sigma_problems *p)
 		fprintf(stderr, "... and %zu more problems\n", p->n - p->kept);
 }
 
-/* $SECVF_HOME/rules, then the shipped rules, skipping known ids. */
 static int
 add_defaults(struct sigma_engine *e, struct sigma_problems *p)
 {
-	char dir[PATH_BUF];
-	int rc = 0;
-
-	if (home_path(dir, sizeof(dir), "rules") < 0)
-		return -1;
-	if (sigma_engine_add_dir(e, dir, SIGMA_SKIP_DUPLICATES, p) < 0)
-		rc = -1;
-	if (sigma_engine_add_dir(e, shipped_dir(), SIGMA_SKIP_DUPLICATES, p) <
-	    0)
-		rc = -1;
-	return rc;
+	return sigma_engine_add_defaults(e, p);
 }
 
 static int

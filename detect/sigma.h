@@ -170,6 +170,15 @@ int sigma_engine_add_dir(struct sigma_engine *e, const char *dir,
 			 unsigned flags, struct sigma_problems *probs);
 
 /*
+ * Load the default rules: $SECVF_HOME/rules, then the shipped ones
+ * ($SECVF_RULES_DIR, else the installed share/secvf/rules, else the
+ * source tree's detect/rules), skipping ids already loaded.  As
+ * sigma_engine_add_dir().
+ */
+int sigma_engine_add_defaults(struct sigma_engine *e,
+			      struct sigma_problems *probs);
+
+/*
  * Resolve what correlation rules refer to (by id or name), after the
  * last add and before the first feed.  0, or -1 with the problems.
  */

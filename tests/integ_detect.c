@@ -126,6 +126,8 @@ Test(integ_detect, each_boundary_gives_exactly_its_event)
 		 getenv("SECVF_HOME"));
 	cr_assert_eq(th_sh("echo x > '%s'", path), 0);
 	cr_assert_eq(await("fsevents", "file.unexpected", "CRITICAL"), 1);
+	/* The shipped Sigma rule fires live, without a SIEM. */
+	cr_assert_eq(await("sigma", "rule.match", "CRITICAL"), 1);
 
 	/* Layer 4: the guest makes a symlink out of its share. */
 	cr_assert_eq(guest_run(g, "ln -s / /mnt/share0/escape", 30000, NULL),

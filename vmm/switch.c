@@ -4,6 +4,7 @@
  */
 #include "switch_int.h"
 
+#include "detect/evlive.h"
 #include "lib/err.h"
 #include "lib/fileio.h"
 #include "lib/home.h"
@@ -85,7 +86,7 @@ on_event(void *ctx, enum ev_severity sev, const char *event, const char *vm,
 	struct sw *s = ctx;
 
 	json_object_set_new(data, "lab", json_string(s->lab.name));
-	if (evlog_write(sev, "network", event, vm, data) < 0)
+	if (evlive_write(s->live, sev, "network", event, vm, data) < 0)
 		sw_log(s, "evlog.error",
 		       json_pack("{s:s}", "error", err_msg()));
 }
@@ -537,6 +538,7 @@ sw_start(struct sw *s, const struct netlab *lab)
 	if (lock_pid_file(s) < 0)
 		return -1;
 
+	s->live = evlive_new();
 	s->nd = nd_new(&lab->nd, on_event, s);
 	if (!s->nd)
 		return -1;
@@ -553,6 +555,8 @@ sw_stop(struct sw *s)
 	char path[PATH_BUF];
 	int i;
 
+	evlive_free(s->live);
+	s->live = NULL;
 	for (i = 0; i < SW_CAPTURES_MAX; i++)
 		if (s->caps[i].cap)
 			sw_capture_end(s, &s->caps[i], "switch stopped");

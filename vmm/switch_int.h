@@ -48,7 +48,10 @@ struct sw_capture {
 	char error[256];
 };
 
+struct evlive;
+
 struct sw {
+	struct evlive *live; /* the event log and the live Sigma rules */
 	struct netlab lab;
 	struct nd *nd;
 	int64_t now, started, last_summary;

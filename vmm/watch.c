@@ -3,6 +3,7 @@
 #include "detect/chanproto.h"
 #include "detect/config.h"
 #include "detect/correlate.h"
+#include "detect/evlive.h"
 #include "detect/evlog.h"
 #include "detect/fsdetect.h"
 #include "detect/hvdetect.h"
@@ -45,6 +46,7 @@ struct vmwatch {
 	char run[PATH_BUF];
 	pid_t qemu_pid;
 	struct det_config cfg;
+	struct evlive *live;	   /* the event log and the live rules */
 	struct det_sink sink;	   /* detectors: log, correlate, respond */
 	struct det_sink corr_sink; /* correlation: log, respond */
 	struct hvdetect hv;
@@ -128,7 +130,7 @@ static void
 record(struct vmwatch *w, enum ev_severity sev, const char *subsystem,
        const char *event, json_t *data)
 {
-	if (evlog_write(sev, subsystem, event, w->name, data) < 0)
+	if (evlive_write(w->live, sev, subsystem, event, w->name, data) < 0)
 		diag_warn("cannot record %s.%s: %s", subsystem, event,
 			  err_msg());
 	if (sev == EV_EMERGENCY)
@@ -652,6 +654,7 @@ vmwatch_open(const struct vm_config *cfg, const char *bundle_dir,
 	    load_config(w) < 0)
 		goto fail;
 	w->qemu_pid = qemu_pid;
+	w->live = evlive_new();
 	w->sink = (struct det_sink){sink_detector, w};
 	w->corr_sink = (struct det_sink){sink_correlation, w};
 	correlate_init(&w->corr, &w->cfg, &w->corr_sink);
@@ -708,6 +711,7 @@ vmwatch_close(struct vmwatch *w)
 	if (w->have_usb)
 		usbdetect_release(&w->usb);
 	hvdetect_release(&w->hv);
+	evlive_free(w->live);
 	if (w->ino >= 0)
 		close(w->ino);
 	free(w);
