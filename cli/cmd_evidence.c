@@ -3,12 +3,15 @@
  */
 #include "cli.h"
 
+#include "forensics/casedb.h"
+
 #include "forensics/imghash.h"
 #include "forensics/manifest.h"
 #include "forensics/seal.h"
 #include "forensics/sign.h"
 #include "forensics/verify.h"
 #include "lib/err.h"
+#include "lib/timefmt.h"
 #include "lib/path.h"
 
 #include <errno.h>
@@ -23,8 +26,17 @@ static const char evidence_usage[] =
 	"       secvf evidence seal -o BUNDLE [--key PRIV] "
 	"[--passphrase-file FILE] DIR...\n"
 	"       secvf evidence hash FILE [--json]\n"
+	"       secvf evidence list [--case ID] [--json]\n"
 	"\n"
-	"Verify and seal signed incident bundles; hash disk images.\n";
+	"Verify and seal signed incident bundles; hash disk images; list\n"
+	"the evidence recorded in the case database.\n";
+
+static const char list_usage[] =
+	"usage: secvf evidence list [--case ID] [--json]\n"
+	"\n"
+	"List the evidence recorded in the case database (incident bundles\n"
+	"sealed by triage and what was added by hand): id, case, kind,\n"
+	"size, SHA-256 and path, for every case or for one.\n";
 
 static const char verify_usage[] =
 	"usage: secvf evidence verify BUNDLE [--key PUB] [--json]\n"
@@ -291,6 +303,90 @@ evidence_hash(int argc, char **argv)
 	return EXIT_OK;
 }
 
+struct list_state {
+	struct casedb *db;
+	json_t *rows; /* NULL: print text */
+	int64_t case_id;
+};
+
+static int
+list_item(const struct casedb_evidence *ev, void *arg)
+{
+	struct list_state *st = arg;
+	char when[TIME_ISO_LEN];
+
+	time_iso(ev->added_us, when);
+	if (st->rows) {
+		json_array_append_new(
+			st->rows,
+			json_pack("{s:I, s:I, s:s, s:s, s:s, s:I, s:s?}", "id",
+				  (json_int_t)ev->id, "case",
+				  (json_int_t)st->case_id, "added", when,
+				  "kind", ev->kind, "path", ev->path, "size",
+				  (json_int_t)ev->size, "sha256", ev->sha256));
+		return 0;
+	}
+	printf("%-5lld %-5lld %.19s  %-16s %12lld  %.16s  %s\n",
+	       (long long)ev->id, (long long)st->case_id, when, ev->kind,
+	       (long long)ev->size, ev->sha256 ? ev->sha256 : "-", ev->path);
+	return 0;
+}
+
+static int
+list_case(const struct casedb_case *c, void *arg)
+{
+	struct list_state *st = arg;
+
+	st->case_id = c->id;
+	return casedb_evidence_foreach(st->db, c->id, list_item, st);
+}
+
+static int
+evidence_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"case", required_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	struct list_state st = {0};
+	int64_t case_id = 0;
+	int opt, rc;
+
+	cli_getopt_reset();
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'j')
+			cli.json = 1;
+		else if (opt != 'c')
+			return cli_usage_error("evidence list", "bad option");
+		else if ((rc = cli_parse_case_id("evidence list", optarg,
+						 &case_id)) != EXIT_OK)
+			return rc;
+	}
+	if (optind < argc)
+		return cli_usage_error("evidence list",
+				       "unexpected argument '%s'",
+				       argv[optind]);
+	rc = case_id ? cli_open_case(case_id, &st.db) : cli_open_casedb(&st.db);
+	if (rc != EXIT_OK)
+		return rc;
+
+	if (cli.json)
+		st.rows = json_array();
+	else
+		printf("%-5s %-5s %-20s %-16s %12s  %-16s  %s\n", "ID", "CASE",
+		       "ADDED", "KIND", "SIZE", "SHA256", "PATH");
+	if (casedb_case_foreach(st.db, case_id, list_case, &st) < 0) {
+		json_decref(st.rows);
+		casedb_close(st.db);
+		return cli_fail_err(EXIT_FAIL, "cannot list the evidence");
+	}
+	if (st.rows)
+		cli_print_json(st.rows);
+	casedb_close(st.db);
+	return EXIT_OK;
+}
+
 int
 cmd_evidence(int argc, char **argv)
 {
@@ -301,6 +397,8 @@ cmd_evidence(int argc, char **argv)
 		 seal_usage},
 		{"hash", evidence_hash, "chunked SHA-256 of an image",
 		 hash_usage},
+		{"list", evidence_list, "the evidence in the case database",
+		 list_usage},
 		{NULL, NULL, NULL, NULL},
 	};
 

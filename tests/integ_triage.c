@@ -184,6 +184,12 @@ Test(integ_triage, running_guest_to_verified_bundle)
 	cr_assert_eq(th_secvf(&out, NULL, "custody", "verify", "1", NULL), 0,
 		     "%s", out);
 	free(out);
+	cr_assert_eq(th_secvf(&out, NULL, "evidence", "list", "--json", NULL),
+		     0);
+	cr_assert(strstr(out, "\"kind\":\"incident-bundle\"") &&
+			  strstr(out, strrchr(bundle, '/') + 1),
+		  "%s", out);
+	free(out);
 	free(bundle);
 }
 
