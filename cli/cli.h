@@ -106,6 +106,8 @@ void cli_actor(char *buf, size_t size);
 
 int cmd_case(int argc, char **argv);
 int cmd_custody(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+extern const char doctor_usage[];
 int cmd_triage(int argc, char **argv);
 extern const char triage_usage[];
 int cmd_net(int argc, char **argv);

@@ -77,6 +77,7 @@ static const struct cli_cmd commands[] = {
 	{"case", cmd_case, "cases, evidence and event ingestion", case_usage},
 	{"custody", cmd_custody, "show and verify chains of custody",
 	 custody_usage},
+	{"doctor", cmd_doctor, "is this host ready for the lab", doctor_usage},
 	{"events", cmd_events, "list and follow security events",
 	 cmd_events_usage},
 	{"evidence", cmd_evidence, "verify and seal incident bundles",

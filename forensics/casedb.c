@@ -165,6 +165,29 @@ casedb_create_private(const char *path)
 }
 
 int
+casedb_quick_check(struct casedb *db)
+{
+	sqlite3_stmt *st = casedb_prepare(db, "PRAGMA quick_check");
+	const char *verdict;
+	int rc, ok = 0;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	verdict = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0)
+				   : NULL;
+	if (verdict && !strcmp(verdict, "ok"))
+		ok = 1;
+	else if (verdict)
+		err_set("case database '%s' is damaged: %s", db->path,
+			verdict);
+	else
+		casedb_fail(db, "cannot check '%s'", db->path);
+	sqlite3_finalize(st);
+	return ok ? 0 : -1;
+}
+
+int
 casedb_schema_version(struct casedb *db, int *version)
 {
 	sqlite3_stmt *st = casedb_prepare(db, "PRAGMA user_version");

@@ -46,6 +46,9 @@ void casedb_close(struct casedb *db);
 /* The schema version of the open database (PRAGMA user_version). */
 int casedb_schema_version(struct casedb *db, int *version);
 
+/* PRAGMA quick_check: 0 when intact, -1 with what is wrong. */
+int casedb_quick_check(struct casedb *db);
+
 /* ---- cases */
 
 struct casedb_case {
