@@ -305,18 +305,58 @@ advice_split_event(const char *text, char sub[ADVICE_NAME_MAX],
 }
 
 /* Count one log line into the summary object; -1 if not an event. */
+/*
+ * The value of a top-level "key":"value" in the event log's own
+ * layout (compact, fixed key order, "data" after the names), without
+ * parsing the whole line: logs run to millions of lines.  -1 when the
+ * line is not in that layout; the caller then parses it as JSON.
+ */
+static int
+head_field(const char *line, const char *key, char *out, size_t size)
+{
+	const char *data = strstr(line, ",\"data\":");
+	const char *p, *end;
+	char pat[32];
+	size_t n;
+
+	if (!data || (size_t)snprintf(pat, sizeof(pat), "\"%s\":\"", key) >=
+			     sizeof(pat))
+		return -1;
+	p = strstr(line, pat);
+	if (!p || p > data)
+		return -1;
+	p += strlen(pat);
+	end = strchr(p, '"');
+	n = end ? (size_t)(end - p) : 0;
+	if (!end || end > data || n == 0 || n >= size || memchr(p, '\\', n))
+		return -1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
+}
+
 static int
 summary_add(json_t *seen, const char *line)
 {
-	json_t *ev = json_loads(line, 0, NULL), *entry;
+	char fsub[ADVICE_NAME_MAX], fname[ADVICE_NAME_MAX], fsev[16];
+	json_t *ev = NULL, *entry;
 	const char *sub, *name, *sev;
 	char key[ADVICE_NAME_MAX * 2 + 2];
 	json_int_t count;
 	int rc = -1;
 
-	sub = json_string_value(json_object_get(ev, "subsystem"));
-	name = json_string_value(json_object_get(ev, "event"));
-	sev = json_string_value(json_object_get(ev, "severity"));
+	if (head_field(line, "subsystem", fsub, sizeof(fsub)) == 0 &&
+	    head_field(line, "event", fname, sizeof(fname)) == 0 &&
+	    head_field(line, "severity", fsev, sizeof(fsev)) == 0) {
+		sub = fsub;
+		name = fname;
+		sev = fsev;
+	} else {
+		ev = json_loads(line, 0, NULL);
+		sub = json_string_value(json_object_get(ev, "subsystem"));
+		name = json_string_value(json_object_get(ev, "event"));
+		sev = json_string_value(json_object_get(ev, "severity"));
+	}
 	if (!sub || !name || advice_severity_rank(sev) < 0 ||
 	    strlen(sub) >= ADVICE_NAME_MAX || strlen(name) >= ADVICE_NAME_MAX)
 		goto out;

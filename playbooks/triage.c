@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -83,6 +84,15 @@ struct triage {
 	struct collect_report collected;
 	json_t *snapshot_files;
 	json_t *memory;
+	struct disk_hash {
+		pthread_t thread;
+		int started;
+		char path[PATH_BUF];
+		char hex[65];
+		uint64_t size;
+		int rc;
+		char error[ERR_MSG_MAX];
+	} disk;
 };
 
 const char *
@@ -274,6 +284,50 @@ fail:
 	t->next_seq = 1;
 }
 
+/*
+ * The snapshot's disk is hashed in the background from the moment it
+ * exists, while memory is dumped and artifacts are collected: its
+ * reads and the compression overlap instead of adding up.
+ */
+static void *
+disk_hash_thread(void *arg)
+{
+	struct disk_hash *d = arg;
+
+	d->rc = imghash_path(d->path, NULL, NULL, d->hex, &d->size);
+	if (d->rc < 0)
+		snprintf(d->error, sizeof(d->error), "%s", err_msg());
+	return NULL;
+}
+
+static void
+disk_hash_start(struct triage *t)
+{
+	struct disk_hash *d = &t->disk;
+
+	if (path_fmt(d->path, sizeof(d->path), "%s/Disk.img",
+		     t->r->snapshot) < 0 ||
+	    access(d->path, F_OK) < 0)
+		return;
+	d->started = pthread_create(&d->thread, NULL, disk_hash_thread, d) ==
+		     0;
+}
+
+/* Wait for the disk's hash; -1 with err_msg() when it failed. */
+static int
+disk_hash_join(struct triage *t)
+{
+	struct disk_hash *d = &t->disk;
+
+	if (!d->started)
+		return err_set("the disk was not hashed");
+	pthread_join(d->thread, NULL);
+	d->started = 0;
+	if (d->rc < 0)
+		return err_set("%s", d->error);
+	return 0;
+}
+
 /* ---- step 2: snapshot ------------------------------------------- */
 
 static void
@@ -299,6 +353,7 @@ snapshot(struct triage *t)
 	snprintf(t->r->snapshot, sizeof(t->r->snapshot), "%s", rep.path);
 	step_end(t, TRIAGE_SNAPSHOT, TRIAGE_DONE, "%s (%s)", name,
 		 clone_method_name(rep.method));
+	disk_hash_start(t);
 }
 
 /* ---- step 3: memory --------------------------------------------- */
@@ -465,7 +520,12 @@ hash_file(struct triage *t, const char *name, json_t *files)
 
 	if (path_fmt(path, sizeof(path), "%s/%s", t->r->snapshot, name) < 0)
 		return -1;
-	if (is_image(name)) {
+	if (!strcmp(name, "Disk.img") && t->disk.started) {
+		if (disk_hash_join(t) < 0)
+			return -1;
+		memcpy(hex, t->disk.hex, sizeof(hex));
+		size = t->disk.size;
+	} else if (is_image(name)) {
 		if (imghash_path(path, hash_progress, t, hex, &size) < 0)
 			return -1;
 	} else {
@@ -692,9 +752,9 @@ fail:
 static void
 record(struct triage *t)
 {
-	char hash[65], path[PATH_BUF], date[11];
+	char hash[65];
 	struct custody_entry sealed;
-	int64_t evidence = 0, ingested = 0;
+	int64_t evidence = 0;
 	struct stat st;
 	size_t i;
 
@@ -732,9 +792,6 @@ record(struct triage *t)
 	if (casedb_custody_add(t->db, t->r->case_id, &sealed, hash) < 0)
 		goto fail;
 
-	time_date(t->t0_us, date);
-	if (home_path(path, sizeof(path), "logs/security-%s.log", date) == 0)
-		casedb_ingest_file(t->db, path, &ingested);
 	step_end(t, TRIAGE_RECORD, TRIAGE_DONE, "case %lld, evidence %lld",
 		 (long long)t->r->case_id, (long long)evidence);
 	return;
@@ -822,6 +879,8 @@ open_bundle(struct triage *t)
 static void
 triage_release(struct triage *t)
 {
+	if (t->disk.started)
+		pthread_join(t->disk.thread, NULL);
 	seal_abort(t->seal);
 	qmp_close(t->qmp); /* never "cont": the VM stays as it is */
 	casedb_close(t->db);
