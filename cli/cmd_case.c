@@ -5,7 +5,9 @@
 
 #include "detect/evlog.h"
 #include "forensics/casedb.h"
+#include "forensics/caseuco.h"
 #include "lib/err.h"
+#include "lib/fileio.h"
 #include "lib/home.h"
 #include "lib/path.h"
 #include "lib/timefmt.h"
@@ -68,6 +70,14 @@ static const char case_attach_usage[] =
 	"attach to the case every event from TIME on (ISO-8601 UTC or a span\n"
 	"back from now: 90s, 2h, 7d), only those of VM NAME with --vm.\n"
 	"Attaching an event twice does nothing.\n";
+
+static const char case_export_usage[] =
+	"usage: secvf case export ID --format case-uco [-o FILE]\n"
+	"\n"
+	"Write the case as CASE/UCO JSON-LD: one InvestigativeAction per\n"
+	"custody entry (with its ProvenanceRecord), each evidence item with\n"
+	"its SHA-256, secvf as the instrument.  To stdout, or atomically to\n"
+	"FILE with -o.\n";
 
 static const char case_usage[] =
 	"usage: secvf case SUBCOMMAND [ARGS]\n"
@@ -669,6 +679,180 @@ case_attach(int argc, char **argv)
 	return EXIT_OK;
 }
 
+struct export_data {
+	struct caseuco_case c;
+	char title[1100], status[16], resolution[256];
+	struct caseuco_evidence *ev;
+	char **strings;
+	size_t n, nstrings;
+	char *custody;
+	size_t custody_len;
+	int failed;
+};
+
+static const char *
+keep(struct export_data *x, const char *s)
+{
+	char **grown;
+
+	if (!s)
+		return NULL;
+	grown = realloc(x->strings, (x->nstrings + 1) * sizeof(*grown));
+	if (!grown || !(grown[x->nstrings] = strdup(s))) {
+		if (grown)
+			x->strings = grown;
+		x->failed = 1;
+		return NULL;
+	}
+	x->strings = grown;
+	return x->strings[x->nstrings++];
+}
+
+static int
+export_case(const struct casedb_case *c, void *arg)
+{
+	struct export_data *x = arg;
+
+	snprintf(x->title, sizeof(x->title), "%s", c->title);
+	snprintf(x->status, sizeof(x->status), "%s", c->status);
+	snprintf(x->resolution, sizeof(x->resolution), "%s",
+		 c->resolution ? c->resolution : "");
+	x->c = (struct caseuco_case){.id = c->id, .title = x->title,
+				     .status = x->status,
+				     .resolution = c->resolution
+							   ? x->resolution
+							   : NULL};
+	return 0;
+}
+
+static int
+export_evidence(const struct casedb_evidence *e, void *arg)
+{
+	struct export_data *x = arg;
+	struct caseuco_evidence *grown;
+
+	grown = realloc(x->ev, (x->n + 1) * sizeof(*grown));
+	if (!grown)
+		return err_set("out of memory");
+	x->ev = grown;
+	x->ev[x->n++] = (struct caseuco_evidence){
+		.id = e->id, .kind = keep(x, e->kind), .path = keep(x, e->path),
+		.sha256 = keep(x, e->sha256), .size = e->size};
+	return x->failed ? err_set("out of memory") : 0;
+}
+
+static int
+export_custody(int64_t seq, const char *line, const char *hash, void *arg)
+{
+	struct export_data *x = arg;
+	size_t n = strlen(line);
+	char *grown = realloc(x->custody, x->custody_len + n + 2);
+
+	if (!grown)
+		return err_set("out of memory");
+	x->custody = grown;
+	memcpy(x->custody + x->custody_len, line, n);
+	x->custody_len += n;
+	x->custody[x->custody_len++] = '\n';
+	x->custody[x->custody_len] = '\0';
+	return 0;
+}
+
+static void
+export_release(struct export_data *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->nstrings; i++)
+		free(x->strings[i]);
+	free(x->strings);
+	free(x->ev);
+	free(x->custody);
+}
+
+static int
+export_args(int argc, char **argv, const char **out)
+{
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *format = NULL;
+	int opt;
+
+	cli_getopt_reset();
+	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f': format = optarg; break;
+		case 'o': *out = optarg; break;
+		case 'h': fputs(case_export_usage, stdout); return EXIT_OK;
+		default: return cli_usage_error("case export", "bad option");
+		}
+	}
+	if (!format || strcmp(format, "case-uco"))
+		return cli_usage_error("case export",
+				       "want --format case-uco");
+	if (argc - optind != 1)
+		return cli_usage_error("case export", "want one case ID");
+	return -1;
+}
+
+static int
+export_write(json_t *doc, const char *out)
+{
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	size_t len;
+	int rc = 0;
+
+	if (!text)
+		return cli_fail(EXIT_FAIL, "out of memory");
+	len = strlen(text);
+	text[len] = '\n'; /* over the NUL: written by length */
+	if (out)
+		rc = file_write_atomic(out, text, len + 1, 0644);
+	else
+		fwrite(text, 1, len + 1, stdout);
+	free(text);
+	if (rc < 0)
+		return cli_fail_err(EXIT_FAIL, NULL);
+	return EXIT_OK;
+}
+
+static int
+case_export(int argc, char **argv)
+{
+	struct export_data x = {0};
+	const char *out = NULL;
+	struct casedb *db;
+	json_t *doc = NULL;
+	int64_t id;
+	int rc;
+
+	if ((rc = export_args(argc, argv, &out)) >= 0)
+		return rc;
+	if ((rc = cli_parse_case_id("case export", argv[optind], &id)))
+		return rc;
+	if ((rc = cli_open_case(id, &db)))
+		return rc;
+	rc = casedb_case_foreach(db, id, export_case, &x);
+	if (!rc)
+		rc = casedb_evidence_foreach(db, id, export_evidence, &x);
+	if (!rc)
+		rc = casedb_custody_foreach(db, id, export_custody, &x);
+	casedb_close(db);
+	if (!rc)
+		doc = caseuco_export(&x.c, x.ev, x.n, x.custody,
+				     x.custody_len);
+	export_release(&x);
+	if (!doc)
+		return cli_fail_err(EXIT_FAIL, "cannot export case");
+	rc = export_write(doc, out);
+	json_decref(doc);
+	return rc;
+}
+
 static const struct cli_cmd case_commands[] = {
 	{"new", case_new, "open a case", case_new_usage},
 	{"list", case_list, "list the cases", case_list_usage},
@@ -679,6 +863,8 @@ static const struct cli_cmd case_commands[] = {
 	{"timeline", case_timeline, "a case in time order",
 	 case_timeline_usage},
 	{"attach", case_attach, "attach events to a case", case_attach_usage},
+	{"export", case_export, "the case as CASE/UCO JSON-LD",
+	 case_export_usage},
 	{NULL, NULL, NULL, NULL},
 };
 
