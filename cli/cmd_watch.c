@@ -220,7 +220,7 @@ static void
 term_leave(struct watch *w)
 {
 	if (w->screen)
-		fputs("\033[0m\033[?25h\033[?1049l", stdout);
+		fputs("\033[0m\033[?1049l\033[?25h", stdout);
 	fflush(stdout);
 	w->screen = 0;
 	if (w->term_saved)
