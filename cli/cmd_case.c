@@ -49,7 +49,8 @@ static const char case_note_usage[] =
 	"Add a note to a case, signed with user@host.\n";
 
 static const char case_close_usage[] =
-	"usage: secvf case close ID [--resolution benign|suspicious|confirmed]\n"
+	"usage: secvf case close ID\n"
+	"                        [--resolution benign|suspicious|confirmed]\n"
 	"\n"
 	"Close a case with the outcome of the response procedure: benign (a\n"
 	"cause was found and fixed), suspicious (the indicator stays\n"

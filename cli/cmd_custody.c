@@ -321,7 +321,8 @@ custody_add(int argc, char **argv)
 		return rc;
 	if ((a.to && strlen(a.to) > 256) ||
 	    (a.note && strlen(a.note) > sizeof(note) - 300))
-		return cli_usage_error("custody add", "--to or --note too long");
+		return cli_usage_error("custody add",
+				       "--to or --note too long");
 	if ((rc = cli_open_case(id, &db)))
 		return rc;
 	rc = casedb_evidence_in_case(db, id, a.evidence);
@@ -329,7 +330,8 @@ custody_add(int argc, char **argv)
 		casedb_close(db);
 		if (rc < 0)
 			return cli_fail_err(EXIT_FAIL, NULL);
-		return cli_fail(EXIT_NOT_FOUND, "case %lld has no evidence %lld",
+		return cli_fail(EXIT_NOT_FOUND,
+				"case %lld has no evidence %lld",
 				(long long)id, (long long)a.evidence);
 	}
 

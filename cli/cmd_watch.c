@@ -38,8 +38,8 @@ const char watch_usage[] =
 	"not a terminal it prints one line per new event and a summary line\n"
 	"now and then instead.\n"
 	"\n"
-	"  --since TIME        the panels' window: ISO-8601 UTC or a span back\n"
-	"                      from now (90m, 2h, 7d); default 24h\n"
+	"  --since TIME        the panels' window: ISO-8601 UTC or a span\n"
+	"                      back from now (90m, 2h, 7d); default 24h\n"
 	"  --min-severity SEV  the least severity of the tail (default\n"
 	"                      CRITICAL); EMERGENCY is always shown\n"
 	"  --minutes N         minutes of the series (default 30)\n"
@@ -349,7 +349,8 @@ loop(struct watch *w)
 		{.fd = w->sfd, .events = POLLIN},
 		{.fd = w->ifd, .events = POLLIN},
 		{.fd = w->tfd, .events = POLLIN},
-		{.fd = w->plain ? -1 : STDIN_FILENO, .events = POLLIN},
+		{.fd = w->plain || !isatty(STDIN_FILENO) ? -1 : STDIN_FILENO,
+		 .events = POLLIN},
 	};
 
 	for (;;) {
@@ -399,6 +400,16 @@ run(struct watch *w)
 	return rc;
 }
 
+/* A count of 1 to 1e6; 0 for anything else. */
+static int
+parse_count(const char *text)
+{
+	char *end;
+	long v = strtol(text, &end, 10);
+
+	return *text && !*end && v > 0 && v <= 1000000 ? (int)v : 0;
+}
+
 static int
 parse_args(struct watch *w, int argc, char **argv, int64_t *window_us,
 	   int *minutes)
@@ -413,7 +424,6 @@ parse_args(struct watch *w, int argc, char **argv, int64_t *window_us,
 		{NULL, 0, NULL, 0},
 	};
 	const char *since = "24h", *min = "CRITICAL";
-	char *end;
 	int opt;
 
 	cli_getopt_reset();
@@ -423,14 +433,8 @@ parse_args(struct watch *w, int argc, char **argv, int64_t *window_us,
 		switch (opt) {
 		case 's': since = optarg; break;
 		case 'S': min = optarg; break;
-		case 'm': *minutes = (int)strtol(optarg, &end, 10);
-			  if (*end || end == optarg)
-				  *minutes = 0;
-			  break;
-		case 'i': w->interval_s = (int)strtol(optarg, &end, 10);
-			  if (*end || end == optarg)
-				  w->interval_s = 0;
-			  break;
+		case 'm': *minutes = parse_count(optarg); break;
+		case 'i': w->interval_s = parse_count(optarg); break;
 		case '1': w->once = 1; break;
 		case 'h': fputs(watch_usage, stdout); return EXIT_OK;
 		default: return cli_usage_error("watch", "bad option");

@@ -26,12 +26,14 @@ context(void)
 		"https://ontology.caseontology.org/case/investigation/",
 		"uco-action",
 		"https://ontology.unifiedcyberontology.org/uco/action/",
-		"uco-core", "https://ontology.unifiedcyberontology.org/uco/core/",
+		"uco-core",
+		"https://ontology.unifiedcyberontology.org/uco/core/",
 		"uco-identity",
 		"https://ontology.unifiedcyberontology.org/uco/identity/",
 		"uco-observable",
 		"https://ontology.unifiedcyberontology.org/uco/observable/",
-		"uco-tool", "https://ontology.unifiedcyberontology.org/uco/tool/",
+		"uco-tool",
+		"https://ontology.unifiedcyberontology.org/uco/tool/",
 		"uco-types",
 		"https://ontology.unifiedcyberontology.org/uco/types/",
 		"uco-vocabulary",
@@ -273,7 +275,8 @@ case_node(struct graph *g, const struct caseuco_case *c)
 			 name, "case-investigation:investigationForm",
 			 "incident response", "uco-core:object", objects);
 	if (c->status)
-		json_object_set_new(node, "case-investigation:investigationStatus",
+		json_object_set_new(node,
+				    "case-investigation:investigationStatus",
 				    json_string(c->status));
 	if (c->resolution)
 		json_object_set_new(node, "uco-core:description",

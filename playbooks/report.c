@@ -380,7 +380,8 @@ steps(struct html *h, json_t *m)
 	json_t *s;
 	size_t i;
 
-	tag(h, "<h3 id=\"steps\">Steps</h3><table><thead><tr><th>Step</th><th>Outcome</th>"
+	tag(h, "<h3 id=\"steps\">Steps</h3><table><thead><tr>"
+	       "<th>Step</th><th>Outcome</th>"
 	       "<th>Started</th><th>Seconds</th><th>Note</th></tr></thead>"
 	       "<tbody>");
 	json_array_foreach(json_object_get(m, "steps"), i, s) {

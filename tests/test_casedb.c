@@ -179,7 +179,8 @@ Test(casedb, migrates_step_by_step_from_version_1)
 	cr_assert_eq(v, CASEDB_SCHEMA_VERSION);
 	cr_assert_eq(casedb_custody_verify(db, id, &bad), 0);
 	casedb_close(db);
-	cr_assert_eq(casedb_open_version(NULL, CASEDB_SCHEMA_VERSION + 1, &db), -1);
+	cr_assert_eq(casedb_open_version(NULL, CASEDB_SCHEMA_VERSION + 1, &db),
+		     -1);
 }
 
 Test(casedb, cases_are_numbered_and_listed)

@@ -162,8 +162,8 @@ Test(caseuco, bundle_view_from_the_manifest)
 				   NULL);
 	const char custody[] =
 		"{\"case\":7,\"seq\":1,\"ts\":\"2026-12-03T19:00:10.000100Z\","
-		"\"action\":\"paused\",\"actor\":\"root@ws1\",\"evidence\":null,"
-		"\"sha256\":null,\"note\":\"done\",\"prev\":\"0\"}\n";
+		"\"action\":\"paused\",\"actor\":\"root@ws1\","
+		"\"evidence\":null,\"sha256\":null,\"note\":\"done\",\"prev\":\"0\"}\n";
 	json_t *doc, *graph;
 	char *text, *d4;
 

@@ -161,7 +161,8 @@ Test(report, holds_every_section_and_the_panels_from_the_events)
 		snprintf(want, sizeof(want), "id=\"%s\"", ids[i]);
 		cr_assert(strstr(html, want), "no section %s", ids[i]);
 	}
-	cr_assert(strstr(html, "class=\"panel alert\" id=\"panel-filesystem\""));
+	cr_assert(strstr(html,
+			 "class=\"panel alert\" id=\"panel-filesystem\""));
 	cr_assert(strstr(html, "class=\"panel ok\" id=\"panel-network\""));
 	/* lab2's EMERGENCY is another VM's: IPC stays green. */
 	cr_assert(strstr(html, "class=\"panel ok\" id=\"panel-ipc\""));
