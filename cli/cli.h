@@ -114,6 +114,8 @@ int cmd_net(int argc, char **argv);
 int cmd_sigma(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+extern const char watch_usage[];
 
 /* secvf vm start | pause | resume | stop | console (cli/cmd_vmrun.c). */
 int cmd_vm_start(int argc, char **argv);

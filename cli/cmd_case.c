@@ -3,8 +3,11 @@
  */
 #include "cli.h"
 
+#include "detect/evlog.h"
 #include "forensics/casedb.h"
+#include "forensics/caseuco.h"
 #include "lib/err.h"
+#include "lib/fileio.h"
 #include "lib/home.h"
 #include "lib/path.h"
 #include "lib/timefmt.h"
@@ -45,6 +48,38 @@ static const char case_note_usage[] =
 	"\n"
 	"Add a note to a case, signed with user@host.\n";
 
+static const char case_close_usage[] =
+	"usage: secvf case close ID\n"
+	"                        [--resolution benign|suspicious|confirmed]\n"
+	"\n"
+	"Close a case with the outcome of the response procedure: benign (a\n"
+	"cause was found and fixed), suspicious (the indicator stays\n"
+	"unexplained: keep the snapshot and the bundle) or confirmed (a\n"
+	"boundary break: treat the host as compromised).  The default is\n"
+	"suspicious, the outcome that keeps everything.\n";
+
+static const char case_timeline_usage[] =
+	"usage: secvf case timeline [--json] ID\n"
+	"\n"
+	"The events attached to a case, its custody entries, evidence and\n"
+	"notes merged in time order, one line each: time, kind, summary.\n";
+
+static const char case_attach_usage[] =
+	"usage: secvf case attach ID --events-since TIME [--vm NAME]\n"
+	"\n"
+	"Ingest the security logs (lines already ingested are skipped), then\n"
+	"attach to the case every event from TIME on (ISO-8601 UTC or a span\n"
+	"back from now: 90s, 2h, 7d), only those of VM NAME with --vm.\n"
+	"Attaching an event twice does nothing.\n";
+
+static const char case_export_usage[] =
+	"usage: secvf case export ID --format case-uco [-o FILE]\n"
+	"\n"
+	"Write the case as CASE/UCO JSON-LD: one InvestigativeAction per\n"
+	"custody entry (with its ProvenanceRecord), each evidence item with\n"
+	"its SHA-256, secvf as the instrument.  To stdout, or atomically to\n"
+	"FILE with -o.\n";
+
 static const char case_usage[] =
 	"usage: secvf case SUBCOMMAND [ARGS]\n"
 	"\n"
@@ -55,7 +90,14 @@ static const char case_usage[] =
 	"  list             list the cases\n"
 	"  show ID          show a case and its evidence\n"
 	"  ingest [FILE...] ingest security event logs\n"
-	"  note ID TEXT     add a note to a case\n";
+	"  note ID TEXT     add a note to a case\n"
+	"  close ID [--resolution R]\n"
+	"                   close a case: benign, suspicious or confirmed\n"
+	"  timeline ID      events, custody, evidence and notes in order\n"
+	"  attach ID --events-since TIME [--vm NAME]\n"
+	"                   attach ingested events to a case\n"
+	"  export ID --format case-uco [-o FILE]\n"
+	"                   the case as CASE/UCO JSON-LD\n";
 
 /*
  * Parse --json and -h; leaves optind at the first operand.  Returns -1
@@ -436,12 +478,394 @@ case_note(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int
+parse_resolution(const char *text, const char **out)
+{
+	static const char *const outcomes[] = {"benign", "suspicious",
+					       "confirmed"};
+	size_t i;
+
+	for (i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
+		if (!strcmp(text, outcomes[i])) {
+			*out = outcomes[i];
+			return EXIT_OK;
+		}
+	return cli_usage_error("case close",
+			       "bad --resolution '%s': want benign, "
+			       "suspicious or confirmed",
+			       text);
+}
+
+static int
+case_close(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"resolution", required_argument, NULL, 'r'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *resolution = "suspicious";
+	struct casedb *db;
+	int64_t id;
+	int opt, rc;
+
+	cli_getopt_reset();
+	while ((opt = getopt_long(argc, argv, "r:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			if ((rc = parse_resolution(optarg, &resolution)))
+				return rc;
+			break;
+		case 'j': cli.json = 1; break;
+		case 'h': fputs(case_close_usage, stdout); return EXIT_OK;
+		default: return cli_usage_error("case close", "bad option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("case close", "want one case ID");
+	if ((rc = cli_parse_case_id("case close", argv[optind], &id)))
+		return rc;
+	if ((rc = cli_open_case(id, &db)))
+		return rc;
+	rc = casedb_case_close(db, id, resolution);
+	casedb_close(db);
+	if (rc < 0)
+		return cli_fail_err(EXIT_STATE, "cannot close case");
+	if (cli.json)
+		cli_print_json(json_pack("{s:I, s:s, s:s}", "case",
+					 (json_int_t)id, "status", "closed",
+					 "resolution", resolution));
+	else
+		printf("case %lld closed: %s\n", (long long)id, resolution);
+	return EXIT_OK;
+}
+
+static int
+print_item(const struct casedb_item *it, void *arg)
+{
+	char ts[TIME_ISO_LEN];
+
+	time_iso(it->ts_us, ts);
+	if (cli.json) {
+		json_array_append_new(
+			arg, json_pack("{s:s, s:s, s:I, s:s, s:O}", "ts", ts,
+				       "kind", casedb_item_kind_name(it->kind),
+				       "id", (json_int_t)it->id, "summary",
+				       it->summary, "detail", it->detail));
+		return 0;
+	}
+	printf("%s  %-8s %s\n", ts, casedb_item_kind_name(it->kind),
+	       it->summary);
+	return 0;
+}
+
+static int
+case_timeline(int argc, char **argv)
+{
+	struct casedb *db;
+	json_t *items;
+	int64_t id;
+	int rc;
+
+	rc = case_options("case timeline", case_timeline_usage, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if (argc - optind != 1)
+		return cli_usage_error("case timeline", "want one case ID");
+	if ((rc = cli_parse_case_id("case timeline", argv[optind], &id)))
+		return rc;
+	if ((rc = cli_open_case(id, &db)))
+		return rc;
+
+	items = json_array();
+	rc = casedb_timeline(db, id, print_item, items);
+	casedb_close(db);
+	if (rc < 0) {
+		json_decref(items);
+		return cli_fail_err(EXIT_FAIL, NULL);
+	}
+	if (cli.json)
+		cli_print_json(json_pack("{s:I, s:o}", "case", (json_int_t)id,
+					 "items", items));
+	else
+		json_decref(items);
+	return EXIT_OK;
+}
+
+/* Ingest every security log, quietly; lines already there are skipped. */
+static int
+ingest_quiet(struct casedb *db, int64_t *added)
+{
+	char **paths;
+	size_t n, i;
+	int64_t one;
+	int rc = 0;
+
+	*added = 0;
+	if (evlog_files(&paths, &n) < 0)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = casedb_ingest_file(db, paths[i], &one);
+		*added += one;
+	}
+	evlog_files_free(paths, n);
+	return rc;
+}
+
+static int
+attach_args(int argc, char **argv, const char **since, const char **vm)
+{
+	static const struct option opts[] = {
+		{"events-since", required_argument, NULL, 's'},
+		{"vm", required_argument, NULL, 'm'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	cli_getopt_reset();
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': *since = optarg; break;
+		case 'm': *vm = optarg; break;
+		case 'j': cli.json = 1; break;
+		case 'h': fputs(case_attach_usage, stdout); return EXIT_OK;
+		default: return cli_usage_error("case attach", "bad option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("case attach", "want one case ID");
+	if (!*since)
+		return cli_usage_error("case attach", "want --events-since");
+	if (*vm && evlog_check_vm(*vm) < 0)
+		return cli_usage_error("case attach", "bad --vm: %s",
+				       err_msg());
+	return -1;
+}
+
+static int
+case_attach(int argc, char **argv)
+{
+	const char *since = NULL, *vm = NULL;
+	int64_t id, since_us, ingested = 0, linked = 0;
+	struct casedb *db;
+	int rc;
+
+	if ((rc = attach_args(argc, argv, &since, &vm)) >= 0)
+		return rc;
+	if (time_parse(since, &since_us) < 0)
+		return cli_usage_error("case attach", "bad --events-since: %s",
+				       err_msg());
+	if ((rc = cli_parse_case_id("case attach", argv[optind], &id)))
+		return rc;
+	if ((rc = cli_open_case(id, &db)))
+		return rc;
+	rc = ingest_quiet(db, &ingested);
+	if (rc == 0)
+		rc = casedb_case_attach_events(db, id, since_us, vm, &linked);
+	casedb_close(db);
+	if (rc < 0)
+		return cli_fail_err(EXIT_FAIL, "cannot attach events");
+	if (cli.json)
+		cli_print_json(json_pack("{s:I, s:I, s:I}", "case",
+					 (json_int_t)id, "ingested",
+					 (json_int_t)ingested, "linked",
+					 (json_int_t)linked));
+	else
+		printf("case %lld: %lld events attached (%lld newly "
+		       "ingested)\n",
+		       (long long)id, (long long)linked, (long long)ingested);
+	return EXIT_OK;
+}
+
+struct export_data {
+	struct caseuco_case c;
+	char title[1100], status[16], resolution[256];
+	struct caseuco_evidence *ev;
+	char **strings;
+	size_t n, nstrings;
+	char *custody;
+	size_t custody_len;
+	int failed;
+};
+
+static const char *
+keep(struct export_data *x, const char *s)
+{
+	char **grown;
+
+	if (!s)
+		return NULL;
+	grown = realloc(x->strings, (x->nstrings + 1) * sizeof(*grown));
+	if (!grown || !(grown[x->nstrings] = strdup(s))) {
+		if (grown)
+			x->strings = grown;
+		x->failed = 1;
+		return NULL;
+	}
+	x->strings = grown;
+	return x->strings[x->nstrings++];
+}
+
+static int
+export_case(const struct casedb_case *c, void *arg)
+{
+	struct export_data *x = arg;
+
+	snprintf(x->title, sizeof(x->title), "%s", c->title);
+	snprintf(x->status, sizeof(x->status), "%s", c->status);
+	snprintf(x->resolution, sizeof(x->resolution), "%s",
+		 c->resolution ? c->resolution : "");
+	x->c = (struct caseuco_case){.id = c->id, .title = x->title,
+				     .status = x->status,
+				     .resolution = c->resolution
+							   ? x->resolution
+							   : NULL};
+	return 0;
+}
+
+static int
+export_evidence(const struct casedb_evidence *e, void *arg)
+{
+	struct export_data *x = arg;
+	struct caseuco_evidence *grown;
+
+	grown = realloc(x->ev, (x->n + 1) * sizeof(*grown));
+	if (!grown)
+		return err_set("out of memory");
+	x->ev = grown;
+	x->ev[x->n++] = (struct caseuco_evidence){
+		.id = e->id, .kind = keep(x, e->kind), .path = keep(x, e->path),
+		.sha256 = keep(x, e->sha256), .size = e->size};
+	return x->failed ? err_set("out of memory") : 0;
+}
+
+static int
+export_custody(int64_t seq, const char *line, const char *hash, void *arg)
+{
+	struct export_data *x = arg;
+	size_t n = strlen(line);
+	char *grown = realloc(x->custody, x->custody_len + n + 2);
+
+	if (!grown)
+		return err_set("out of memory");
+	x->custody = grown;
+	memcpy(x->custody + x->custody_len, line, n);
+	x->custody_len += n;
+	x->custody[x->custody_len++] = '\n';
+	x->custody[x->custody_len] = '\0';
+	return 0;
+}
+
+static void
+export_release(struct export_data *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->nstrings; i++)
+		free(x->strings[i]);
+	free(x->strings);
+	free(x->ev);
+	free(x->custody);
+}
+
+static int
+export_args(int argc, char **argv, const char **out)
+{
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *format = NULL;
+	int opt;
+
+	cli_getopt_reset();
+	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f': format = optarg; break;
+		case 'o': *out = optarg; break;
+		case 'h': fputs(case_export_usage, stdout); return EXIT_OK;
+		default: return cli_usage_error("case export", "bad option");
+		}
+	}
+	if (!format || strcmp(format, "case-uco"))
+		return cli_usage_error("case export",
+				       "want --format case-uco");
+	if (argc - optind != 1)
+		return cli_usage_error("case export", "want one case ID");
+	return -1;
+}
+
+static int
+export_write(json_t *doc, const char *out)
+{
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	size_t len;
+	int rc = 0;
+
+	if (!text)
+		return cli_fail(EXIT_FAIL, "out of memory");
+	len = strlen(text);
+	text[len] = '\n'; /* over the NUL: written by length */
+	if (out)
+		rc = file_write_atomic(out, text, len + 1, 0644);
+	else
+		fwrite(text, 1, len + 1, stdout);
+	free(text);
+	if (rc < 0)
+		return cli_fail_err(EXIT_FAIL, NULL);
+	return EXIT_OK;
+}
+
+static int
+case_export(int argc, char **argv)
+{
+	struct export_data x = {0};
+	const char *out = NULL;
+	struct casedb *db;
+	json_t *doc = NULL;
+	int64_t id;
+	int rc;
+
+	if ((rc = export_args(argc, argv, &out)) >= 0)
+		return rc;
+	if ((rc = cli_parse_case_id("case export", argv[optind], &id)))
+		return rc;
+	if ((rc = cli_open_case(id, &db)))
+		return rc;
+	rc = casedb_case_foreach(db, id, export_case, &x);
+	if (!rc)
+		rc = casedb_evidence_foreach(db, id, export_evidence, &x);
+	if (!rc)
+		rc = casedb_custody_foreach(db, id, export_custody, &x);
+	casedb_close(db);
+	if (!rc)
+		doc = caseuco_export(&x.c, x.ev, x.n, x.custody,
+				     x.custody_len);
+	export_release(&x);
+	if (!doc)
+		return cli_fail_err(EXIT_FAIL, "cannot export case");
+	rc = export_write(doc, out);
+	json_decref(doc);
+	return rc;
+}
+
 static const struct cli_cmd case_commands[] = {
 	{"new", case_new, "open a case", case_new_usage},
 	{"list", case_list, "list the cases", case_list_usage},
 	{"show", case_show, "show a case", case_show_usage},
 	{"ingest", case_ingest, "ingest security logs", case_ingest_usage},
 	{"note", case_note, "add a note to a case", case_note_usage},
+	{"close", case_close, "close a case", case_close_usage},
+	{"timeline", case_timeline, "a case in time order",
+	 case_timeline_usage},
+	{"attach", case_attach, "attach events to a case", case_attach_usage},
+	{"export", case_export, "the case as CASE/UCO JSON-LD",
+	 case_export_usage},
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -34,12 +34,23 @@ static const char custody_check_usage[] =
 	"database.  Exits 4 and names the first bad line when it does not\n"
 	"hold; an edited line shows as a break at the line after it.\n";
 
+static const char custody_add_usage[] =
+	"usage: secvf custody add CASE --action ACTION --evidence ID\n"
+	"                         [--to WHO] [--note TEXT] [--json]\n"
+	"\n"
+	"Record what happened to an evidence item of a case, as the next\n"
+	"entry of its hash-chained custody trail, signed with user@host.\n"
+	"ACTION is transferred (with --to, who received it), accessed,\n"
+	"verified or exported.  The evidence must belong to the case.\n";
+
 static const char custody_usage[] =
 	"usage: secvf custody SUBCOMMAND CASE\n"
 	"\n"
 	"The chain of custody of a case.\n"
 	"\n"
 	"Subcommands:\n"
+	"  add CASE --action A --evidence ID [--to WHO] [--note TEXT]\n"
+	"                record a transfer, access, verification or export\n"
 	"  log CASE      show the custody entries\n"
 	"  verify CASE   check the hash chain\n"
 	"  check FILE    check a custody.jsonl without the database\n";
@@ -199,7 +210,153 @@ custody_check(int argc, char **argv)
 	return broken ? EXIT_VERIFY : EXIT_OK;
 }
 
+struct add_args {
+	const char *action;
+	const char *to;
+	const char *note;
+	int64_t evidence;
+};
+
+static int
+parse_action(const char *text, const char **out)
+{
+	static const char *const actions[] = {"transferred", "accessed",
+					      "verified", "exported"};
+	size_t i;
+
+	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (!strcmp(text, actions[i])) {
+			*out = actions[i];
+			return EXIT_OK;
+		}
+	return cli_usage_error("custody add",
+			       "bad --action '%s': want transferred, "
+			       "accessed, verified or exported",
+			       text);
+}
+
+static int
+parse_evidence(const char *text, int64_t *id)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (!*text || *end || errno || v < 1)
+		return cli_usage_error("custody add", "bad evidence id '%s'",
+				       text);
+	*id = v;
+	return EXIT_OK;
+}
+
+static int
+add_options(int argc, char **argv, struct add_args *a)
+{
+	static const struct option opts[] = {
+		{"action", required_argument, NULL, 'a'},
+		{"evidence", required_argument, NULL, 'e'},
+		{"to", required_argument, NULL, 't'},
+		{"note", required_argument, NULL, 'n'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt, rc = EXIT_OK;
+
+	cli_getopt_reset();
+	while (rc == EXIT_OK &&
+	       (opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'a': rc = parse_action(optarg, &a->action); break;
+		case 'e': rc = parse_evidence(optarg, &a->evidence); break;
+		case 't': a->to = optarg; break;
+		case 'n': a->note = optarg; break;
+		case 'j': cli.json = 1; break;
+		case 'h': fputs(custody_add_usage, stdout); return EXIT_OK;
+		default: return cli_usage_error("custody add", "bad option");
+		}
+	}
+	if (rc != EXIT_OK)
+		return rc;
+	if (!a->action || !a->evidence)
+		return cli_usage_error("custody add",
+				       "want --action and --evidence");
+	if (a->to && strcmp(a->action, "transferred"))
+		return cli_usage_error("custody add",
+				       "--to goes with --action transferred");
+	if (argc - optind != 1)
+		return cli_usage_error("custody add", "want one CASE id");
+	return -1;
+}
+
+/* "to WHO: NOTE", "to WHO", "NOTE" or NULL, into buf. */
+static const char *
+add_note(const struct add_args *a, char *buf, size_t size)
+{
+	if (a->to && a->note)
+		snprintf(buf, size, "to %s: %s", a->to, a->note);
+	else if (a->to)
+		snprintf(buf, size, "to %s", a->to);
+	else if (a->note)
+		snprintf(buf, size, "%s", a->note);
+	else
+		return NULL;
+	return buf;
+}
+
+static int
+custody_add(int argc, char **argv)
+{
+	char actor[CLI_ACTOR_MAX], note[4096], hash[65];
+	struct add_args a = {0};
+	struct custody_entry e;
+	struct casedb *db;
+	int64_t id;
+	int rc;
+
+	if ((rc = add_options(argc, argv, &a)) >= 0)
+		return rc;
+	if ((rc = cli_parse_case_id("custody add", argv[optind], &id)))
+		return rc;
+	if ((a.to && strlen(a.to) > 256) ||
+	    (a.note && strlen(a.note) > sizeof(note) - 300))
+		return cli_usage_error("custody add",
+				       "--to or --note too long");
+	if ((rc = cli_open_case(id, &db)))
+		return rc;
+	rc = casedb_evidence_in_case(db, id, a.evidence);
+	if (rc != 1) {
+		casedb_close(db);
+		if (rc < 0)
+			return cli_fail_err(EXIT_FAIL, NULL);
+		return cli_fail(EXIT_NOT_FOUND,
+				"case %lld has no evidence %lld",
+				(long long)id, (long long)a.evidence);
+	}
+
+	cli_actor(actor, sizeof(actor));
+	e = (struct custody_entry){.action = a.action, .actor = actor,
+				   .evidence_id = a.evidence,
+				   .note = add_note(&a, note, sizeof(note))};
+	rc = casedb_custody_add(db, id, &e, hash);
+	casedb_close(db);
+	if (rc < 0)
+		return cli_fail_err(EXIT_FAIL, "cannot add custody entry");
+	if (cli.json)
+		cli_print_json(json_pack("{s:I, s:s, s:I, s:s}", "case",
+					 (json_int_t)id, "action", a.action,
+					 "evidence", (json_int_t)a.evidence,
+					 "head", hash));
+	else
+		printf("case %lld: %s, evidence %lld, head %s\n",
+		       (long long)id, a.action, (long long)a.evidence, hash);
+	return EXIT_OK;
+}
+
 static const struct cli_cmd custody_commands[] = {
+	{"add", custody_add, "record what happened to evidence",
+	 custody_add_usage},
 	{"log", custody_log, "show the custody entries", custody_log_usage},
 	{"verify", custody_verify, "check the hash chain",
 	 custody_verify_usage},

@@ -54,7 +54,7 @@ static const char export_usage[] =
 	"each rule over {job=\"secvf_security\"}.  Rules with no LogQL\n"
 	"equivalent are listed in comments with the reason.\n";
 
-static const char watch_usage[] =
+static const char sigma_watch_usage[] =
 	"usage: secvf sigma watch [--rules DIR]... [--json]\n"
 	"\n"
 	"Follow the security logs and evaluate every new event against the\n"
@@ -698,7 +698,7 @@ sigma_watch(int argc, char **argv)
 			dirs[ndirs++] = optarg;
 			break;
 		case 'j': cli.json = 1; break;
-		case 'h': fputs(watch_usage, stdout); return EXIT_OK;
+		case 'h': fputs(sigma_watch_usage, stdout); return EXIT_OK;
 		default: return cli_usage_error("sigma watch", "bad option");
 		}
 	}
@@ -727,7 +727,7 @@ static const struct cli_cmd sigma_cmds[] = {
 	{"check", sigma_check, "validate rule files", check_usage},
 	{"test", sigma_test, "run rules over logs", test_usage},
 	{"export", sigma_export, "Grafana alert rules in LogQL", export_usage},
-	{"watch", sigma_watch, "run the rules live", watch_usage},
+	{"watch", sigma_watch, "run the rules live", sigma_watch_usage},
 	{NULL, NULL, NULL, NULL},
 };
 

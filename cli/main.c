@@ -95,6 +95,7 @@ static const struct cli_cmd commands[] = {
 	 triage_usage},
 	{"version", cmd_version, "print the version", version_usage},
 	{"vm", cmd_vm, "manage the lab's VMs", vm_usage},
+	{"watch", cmd_watch, "the lab on one screen, live", watch_usage},
 	{NULL, NULL, NULL, NULL},
 };
 

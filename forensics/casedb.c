@@ -87,10 +87,20 @@ static const char schema_v2[] =
 	"CREATE TRIGGER custody_no_delete BEFORE DELETE ON custody"
 	" BEGIN SELECT RAISE(ABORT, 'custody entries are append-only'); END;";
 
+/* Version 3: ingested events linked to the cases they belong to. */
+static const char schema_v3[] =
+	"CREATE TABLE case_events ("
+	" case_id INTEGER NOT NULL REFERENCES cases(id),"
+	" event_id INTEGER NOT NULL REFERENCES events(id),"
+	" added INTEGER NOT NULL,"
+	" PRIMARY KEY (case_id, event_id));"
+	"CREATE INDEX case_events_event ON case_events(event_id);";
+
 static const char *const migrations[CASEDB_SCHEMA_VERSION + 1] = {
 	NULL,
 	schema_v1,
 	schema_v2,
+	schema_v3,
 };
 
 int
@@ -385,9 +395,12 @@ casedb_case_close(struct casedb *db, int64_t case_id, const char *resolution)
 	if (rc != SQLITE_DONE)
 		return casedb_fail(db, "cannot close case %lld",
 				   (long long)case_id);
-	if (sqlite3_changes(db->sq) != 1)
-		return err_set("no open case %lld", (long long)case_id);
-	return 0;
+	if (sqlite3_changes(db->sq) == 1)
+		return 0;
+	if (casedb_case_exists(db, case_id) == 1)
+		return err_set("case %lld is already closed",
+			       (long long)case_id);
+	return err_set("no case %lld", (long long)case_id);
 }
 
 int

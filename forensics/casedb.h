@@ -20,9 +20,10 @@
 
 #include "forensics/custody.h"
 
+#include <jansson.h>
 #include <stdint.h>
 
-#define CASEDB_SCHEMA_VERSION 2
+#define CASEDB_SCHEMA_VERSION 3
 
 struct casedb;
 
@@ -71,7 +72,10 @@ int casedb_case_new(struct casedb *db, const char *title, int64_t *case_id);
 /* 1 when the case exists, 0 when not, -1 on error. */
 int casedb_case_exists(struct casedb *db, int64_t case_id);
 
-/* Close a case with a resolution; -1 when absent or already closed. */
+/*
+ * Close a case with a resolution; -1 when absent ("no case 3") or
+ * already closed ("case 3 is already closed").
+ */
 int casedb_case_close(struct casedb *db, int64_t case_id,
 		      const char *resolution);
 
@@ -139,6 +143,25 @@ int casedb_evidence_foreach(struct casedb *db, int64_t case_id,
 				      void *arg),
 			    void *arg);
 
+/*
+ * 1 when evidence item evidence_id belongs to case case_id, 0 when it
+ * is absent or belongs to another case, -1 on error.
+ */
+int casedb_evidence_in_case(struct casedb *db, int64_t case_id,
+			    int64_t evidence_id);
+
+/* ---- events of a case (schema version 3) */
+
+/*
+ * Link to a case every stored event at or after since_us, only those
+ * of VM vm when vm is not NULL.  Linking an event again does nothing;
+ * *linked (may be NULL) is the number of events newly linked.  The
+ * events must have been ingested first (casedb_ingest_file()).
+ */
+int casedb_case_attach_events(struct casedb *db, int64_t case_id,
+			      int64_t since_us, const char *vm,
+			      int64_t *linked);
+
 /* ---- custody */
 
 /*
@@ -184,5 +207,50 @@ int casedb_baseline_add(struct casedb *db, int64_t case_id,
 /* Add a free-text note to a case (schema version 2). */
 int casedb_note_add(struct casedb *db, int64_t case_id, const char *author,
 		    const char *text, int64_t *note_id);
+
+struct casedb_note {
+	int64_t id;
+	int64_t ts_us;
+	const char *author;
+	const char *text;
+};
+
+/* Call fn for each note of a case in id order; as casedb_case_foreach(). */
+int casedb_note_foreach(struct casedb *db, int64_t case_id,
+			int (*fn)(const struct casedb_note *note, void *arg),
+			void *arg);
+
+/* ---- the timeline of a case */
+
+enum casedb_item_kind {
+	CASEDB_ITEM_EVENT,    /* a security event linked to the case */
+	CASEDB_ITEM_CUSTODY,  /* a custody entry */
+	CASEDB_ITEM_EVIDENCE, /* an evidence item, when it was added */
+	CASEDB_ITEM_NOTE,     /* an analyst's note */
+};
+
+struct casedb_item {
+	int64_t ts_us;
+	enum casedb_item_kind kind;
+	int64_t id;	     /* event id, custody seq, evidence or note id */
+	const char *summary; /* one line for people: printable ASCII only,
+				guest text included but control bytes
+				replaced by '?' */
+	json_t *detail;	     /* the item's fields; borrowed, valid during
+				the call only */
+};
+
+/* "event", "custody", "evidence", "note". */
+const char *casedb_item_kind_name(enum casedb_item_kind kind);
+
+/*
+ * Call fn for every item of a case (linked events, custody entries,
+ * evidence, notes) in time order; items of one instant in the order
+ * of the kinds above, then by id.  A non-zero return from fn stops the
+ * walk and is returned; -1 with err_msg() set on failure.
+ */
+int casedb_timeline(struct casedb *db, int64_t case_id,
+		    int (*fn)(const struct casedb_item *item, void *arg),
+		    void *arg);
 
 #endif

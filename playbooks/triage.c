@@ -2,6 +2,7 @@
 
 #include "detect/evlog.h"
 #include "forensics/casedb.h"
+#include "forensics/caseuco.h"
 #include "forensics/custody.h"
 #include "forensics/imghash.h"
 #include "forensics/sign.h"
@@ -14,6 +15,7 @@
 #include "lib/timefmt.h"
 #include "playbooks/advice.h"
 #include "playbooks/collect.h"
+#include "playbooks/report.h"
 #include "vmm/bundle.h"
 #include "vmm/clone.h"
 #include "vmm/qmp.h"
@@ -702,6 +704,48 @@ ensure_key(struct triage *t)
 	return 0;
 }
 
+/*
+ * The views for people and for other tools, rendered from the manifest
+ * and the trail: report.html and case.jsonld.  Evidence comes first:
+ * a view that cannot be made is left out with a warning.
+ */
+static int
+add_views(struct triage *t)
+{
+	json_t *events, *doc;
+	char *text = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	events = report_events_load(t->o->vm, t->t0_us, 86400LL * 1000000);
+	if (!events) {
+		diag_warn("cannot read the events for the report: %s",
+			  err_msg());
+		events = json_array();
+	}
+	text = report_html(t->r->manifest, t->custody_text, t->custody_len,
+			   events, &len);
+	json_decref(events);
+	if (!text)
+		diag_warn("cannot render report.html: %s", err_msg());
+	else
+		rc = seal_add_blob(t->seal, "report.html", text, len, NULL);
+	free(text);
+
+	doc = caseuco_from_manifest(t->r->manifest, t->custody_text,
+				    t->custody_len);
+	text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII)
+		   : NULL;
+	json_decref(doc);
+	if (!text)
+		diag_warn("cannot write case.jsonld: %s", err_msg());
+	else if (rc == 0)
+		rc = seal_add_blob(t->seal, "case.jsonld", text, strlen(text),
+				   NULL);
+	free(text);
+	return rc;
+}
+
 static int
 seal_bundle(struct triage *t)
 {
@@ -720,6 +764,8 @@ seal_bundle(struct triage *t)
 		goto fail;
 
 	t->r->manifest = manifest_json(t);
+	if (add_views(t) < 0)
+		goto fail;
 	text = json_dumps(t->r->manifest, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 	if (!text || seal_add_blob(t->seal, "manifest.json", text,
 				   strlen(text), NULL) < 0) {

@@ -163,6 +163,15 @@ Test(integ_triage, running_guest_to_verified_bundle)
 			   "! tar -tf '%s' | grep -q 'captures/shadow$'",
 			   bundle, bundle, bundle, bundle, bundle),
 		     0);
+	/* The views: covered by the manifest, rendered from the triage. */
+	cr_assert_eq(th_sh("cd '%s' && grep -q '(report.html)' MANIFEST.sha256"
+			   " && grep -q '(case.jsonld)' MANIFEST.sha256 && "
+			   "grep -q 'id=\"panel-filesystem\"' report.html && "
+			   "grep -q 'Incident report: VM lab1' report.html && "
+			   "grep -q InvestigativeAction case.jsonld && "
+			   "! grep -q '<script' report.html",
+			   dir),
+		     0);
 	cr_assert_eq(th_sh("grep -q symlink '%s/skipped.tsv' && "
 			   "grep -q fifo '%s/skipped.tsv' && "
 			   "! grep -rq 'root:' '%s/captures'",

@@ -4,6 +4,7 @@
 #include "lib/err.h"
 #include "lib/home.h"
 #include "lib/path.h"
+#include "lib/timefmt.h"
 
 #include <criterion/criterion.h>
 #include <sqlite3.h>
@@ -137,7 +138,7 @@ Test(casedb, migrates_version_1_fixture_keeping_data)
 
 	db = open_db();
 	cr_assert_eq(casedb_schema_version(db, &v), 0);
-	cr_assert_eq(v, 2);
+	cr_assert_eq(v, CASEDB_SCHEMA_VERSION);
 	cr_assert_eq(casedb_case_exists(db, 1), 1);
 	cr_assert_eq(casedb_case_counts(db, 1, &n), 0);
 	cr_assert_eq(n.evidence, 1);
@@ -175,10 +176,11 @@ Test(casedb, migrates_step_by_step_from_version_1)
 
 	db = open_db();
 	cr_assert_eq(casedb_schema_version(db, &v), 0);
-	cr_assert_eq(v, 2);
+	cr_assert_eq(v, CASEDB_SCHEMA_VERSION);
 	cr_assert_eq(casedb_custody_verify(db, id, &bad), 0);
 	casedb_close(db);
-	cr_assert_eq(casedb_open_version(NULL, 3, &db), -1);
+	cr_assert_eq(casedb_open_version(NULL, CASEDB_SCHEMA_VERSION + 1, &db),
+		     -1);
 }
 
 Test(casedb, cases_are_numbered_and_listed)
@@ -586,4 +588,190 @@ Test(casedb, cli_custody_check_reads_an_exported_trail)
 	free(out);
 	cr_assert_eq(th_secvf(NULL, NULL, "custody", "check", "/nope", NULL),
 		     3);
+}
+
+/* ---- schema version 3: events of a case, the timeline */
+
+static void
+write_event_log(const char *rel)
+{
+	static const char zero[] = "00000000000000000000000000000000"
+				   "00000000000000000000000000000000";
+	char text[4096];
+
+	snprintf(text, sizeof(text),
+		 "{\"ts\":\"2026-12-03T19:00:00.000000Z\",\"severity\":"
+		 "\"CRITICAL\",\"subsystem\":\"fsevents\",\"event\":"
+		 "\"file.unexpected\",\"vm\":\"lab1\",\"host\":\"ws1\","
+		 "\"seq\":1,\"data\":{\"path\":\"a\\u001b[31m\"},"
+		 "\"prev\":\"%s\"}\n"
+		 "{\"ts\":\"2026-12-03T19:00:03.000000Z\",\"severity\":"
+		 "\"WARNING\",\"subsystem\":\"network\",\"event\":"
+		 "\"switch.drop\",\"vm\":\"lab2\",\"host\":\"ws1\","
+		 "\"seq\":2,\"data\":{},\"prev\":\"%s\"}\n"
+		 "{\"ts\":\"2026-12-03T19:00:05.000000Z\",\"severity\":"
+		 "\"EMERGENCY\",\"subsystem\":\"containment\",\"event\":"
+		 "\"breach-suspected\",\"vm\":\"lab1\",\"host\":\"ws1\","
+		 "\"seq\":3,\"data\":{},\"prev\":\"%s\"}\n"
+		 "{\"ts\":\"2026-12-02T10:00:00.000000Z\",\"severity\":"
+		 "\"INFO\",\"subsystem\":\"vm-lifecycle\",\"event\":"
+		 "\"started\",\"vm\":\"lab1\",\"host\":\"ws1\","
+		 "\"seq\":4,\"data\":{},\"prev\":\"%s\"}\n",
+		 zero, zero, zero, zero);
+	cr_assert_eq(th_write(rel, text), 0);
+}
+
+Test(casedb, migrates_version_2_to_3_keeping_data)
+{
+	struct casedb_case_counts n;
+	struct casedb *db;
+	char log[PATH_BUF];
+	int64_t id, note, added, linked = -1;
+	int v = 0;
+
+	cr_assert_eq(casedb_open_version(NULL, 2, &db), 0, "%s", err_msg());
+	cr_assert_eq(casedb_case_new(db, "old", &id), 0);
+	cr_assert_eq(casedb_note_add(db, id, "root@ws1", "kept", &note), 0);
+	add_custody(db, id, "paused", NULL);
+	write_event_log("v2.log");
+	cr_assert_eq(home_path(log, sizeof(log), "v2.log"), 0);
+	cr_assert_eq(casedb_ingest_file(db, log, &added), 0, "%s", err_msg());
+	cr_assert_eq(casedb_case_attach_events(db, id, 0, NULL, &linked), -1);
+	casedb_close(db);
+	cr_assert_str_eq(raw_query("PRAGMA user_version"), "2");
+	cr_assert_str_eq(raw_query("SELECT count(*) FROM sqlite_master"
+				   " WHERE name = 'case_events'"),
+			 "0");
+
+	db = open_db();
+	cr_assert_eq(casedb_schema_version(db, &v), 0);
+	cr_assert_eq(v, 3);
+	cr_assert_eq(casedb_case_counts(db, id, &n), 0);
+	cr_assert_eq(n.notes, 1);
+	cr_assert_eq(n.custody, 1);
+	cr_assert_eq(casedb_case_attach_events(db, id, 0, "lab1", &linked), 0,
+		     "%s", err_msg());
+	cr_assert_eq(linked, 3);
+	casedb_close(db);
+}
+
+Test(casedb, attach_links_events_by_time_and_vm_once)
+{
+	struct casedb *db = open_db();
+	char log[PATH_BUF];
+	int64_t id, other, added, linked = -1, since;
+
+	cr_assert_eq(casedb_case_new(db, "c", &id), 0);
+	cr_assert_eq(casedb_case_new(db, "other", &other), 0);
+	write_event_log("a.log");
+	cr_assert_eq(home_path(log, sizeof(log), "a.log"), 0);
+	cr_assert_eq(casedb_ingest_file(db, log, &added), 0, "%s", err_msg());
+	cr_assert_eq(time_parse("2026-12-03T19:00:00Z", &since), 0);
+
+	cr_assert_eq(casedb_case_attach_events(db, id, since, "lab1", &linked),
+		     0, "%s", err_msg());
+	cr_assert_eq(linked, 2);
+	cr_assert_eq(casedb_case_attach_events(db, id, since, "lab1", &linked),
+		     0);
+	cr_assert_eq(linked, 0);
+	cr_assert_eq(casedb_case_attach_events(db, id, since, NULL, &linked),
+		     0);
+	cr_assert_eq(linked, 1);
+	/* Another case may hold the same events. */
+	cr_assert_eq(casedb_case_attach_events(db, other, 0, NULL, &linked),
+		     0);
+	cr_assert_eq(linked, 4);
+	cr_assert_eq(casedb_case_attach_events(db, 99, 0, NULL, &linked), -1);
+	cr_assert(strstr(err_msg(), "no case 99"), "%s", err_msg());
+	casedb_close(db);
+}
+
+struct seen {
+	char kinds[16][16];
+	char summary[16][1024];
+	int64_t ts[16];
+	int n;
+};
+
+static int
+collect_item(const struct casedb_item *it, void *arg)
+{
+	struct seen *s = arg;
+
+	cr_assert_lt(s->n, 16);
+	cr_assert(json_is_object(it->detail));
+	snprintf(s->kinds[s->n], sizeof(s->kinds[0]), "%s",
+		 casedb_item_kind_name(it->kind));
+	snprintf(s->summary[s->n], sizeof(s->summary[0]), "%s", it->summary);
+	s->ts[s->n++] = it->ts_us;
+	return 0;
+}
+
+Test(casedb, timeline_merges_everything_in_time_order)
+{
+	struct casedb *db = open_db();
+	struct custody_entry e = {0, 0, "paused", "root@ws1", 0, NULL, NULL};
+	struct seen s = {0};
+	char log[PATH_BUF];
+	int64_t id, added, linked, ev, note, t;
+	int i;
+
+	cr_assert_eq(casedb_case_new(db, "c", &id), 0);
+	write_event_log("t.log");
+	cr_assert_eq(home_path(log, sizeof(log), "t.log"), 0);
+	cr_assert_eq(casedb_ingest_file(db, log, &added), 0, "%s", err_msg());
+	cr_assert_eq(time_parse("2026-12-03T19:00:00Z", &t), 0);
+	cr_assert_eq(casedb_case_attach_events(db, id, t, "lab1", &linked), 0);
+	/* A custody entry between the two events, one after both. */
+	e.ts_us = t + 2000000;
+	cr_assert_eq(casedb_custody_add(db, id, &e, NULL), 0, "%s", err_msg());
+	cr_assert_eq(casedb_evidence_add(db, id, "memory", "/m", sha_a, 4, &ev),
+		     0);
+	e = (struct custody_entry){0, t + 9000000, "verified", "bob@ws2", ev,
+				   sha_a, "seal\nintact"};
+	cr_assert_eq(casedb_custody_add(db, id, &e, NULL), 0, "%s", err_msg());
+	cr_assert_eq(casedb_note_add(db, id, "root@ws1", "looked", &note), 0);
+
+	cr_assert_eq(casedb_timeline(db, id, collect_item, &s), 0, "%s",
+		     err_msg());
+	cr_assert_eq(s.n, 6);
+	cr_assert_str_eq(s.kinds[0], "event");
+	cr_assert_str_eq(s.kinds[1], "custody");
+	cr_assert_str_eq(s.kinds[2], "event");
+	cr_assert_str_eq(s.kinds[3], "custody");
+	cr_assert_str_eq(s.kinds[4], "evidence");
+	cr_assert_str_eq(s.kinds[5], "note");
+	for (i = 1; i < s.n; i++)
+		cr_assert_geq(s.ts[i], s.ts[i - 1]);
+	cr_assert(strstr(s.summary[0], "CRITICAL fsevents file.unexpected"),
+		  "%s", s.summary[0]);
+	cr_assert(strstr(s.summary[2], "EMERGENCY containment"), "%s",
+		  s.summary[2]);
+	cr_assert(strstr(s.summary[3], "#2 verified by bob@ws2, evidence"),
+		  "%s", s.summary[3]);
+	cr_assert(strstr(s.summary[3], "seal?intact"), "%s", s.summary[3]);
+	cr_assert(strstr(s.summary[5], "root@ws1: looked"), "%s",
+		  s.summary[5]);
+	for (i = 0; i < s.n; i++)
+		cr_assert_null(strchr(s.summary[i], '\033'));
+	casedb_close(db);
+}
+
+Test(casedb, evidence_belongs_to_its_case_only)
+{
+	struct casedb *db = open_db();
+	int64_t a, b, ev;
+
+	cr_assert_eq(casedb_case_new(db, "a", &a), 0);
+	cr_assert_eq(casedb_case_new(db, "b", &b), 0);
+	cr_assert_eq(casedb_evidence_add(db, a, "file", "/x", NULL, 1, &ev), 0);
+	cr_assert_eq(casedb_evidence_in_case(db, a, ev), 1);
+	cr_assert_eq(casedb_evidence_in_case(db, b, ev), 0);
+	cr_assert_eq(casedb_evidence_in_case(db, a, ev + 1), 0);
+	cr_assert_eq(casedb_case_close(db, a, "benign"), 0);
+	cr_assert_eq(casedb_case_close(db, a, "benign"), -1);
+	cr_assert(strstr(err_msg(), "already closed"), "%s", err_msg());
+	cr_assert_eq(casedb_case_close(db, 42, "benign"), -1);
+	cr_assert(strstr(err_msg(), "no case 42"), "%s", err_msg());
+	casedb_close(db);
 }
