@@ -114,6 +114,18 @@ int evlog_decode(const char *line, size_t len, struct evlog_event *ev);
 
 void evlog_event_release(struct evlog_event *ev);
 
+/*
+ * The value of the top-level string field key ("ts", "severity",
+ * "subsystem", "event", "vm" or "host") of a line in the log's own
+ * layout (compact, fixed key order, "data" after the names), without
+ * parsing the line: logs run to millions of lines.  0 with the value in
+ * out; 1 when the field is null; -1 when the line is not in that layout
+ * or the value is escaped or does not fit, and the caller then decodes
+ * the line.
+ */
+int evlog_head_field(const char *line, const char *key, char *out,
+		     size_t size);
+
 /* Path of the log for the UTC day of ts_us; creates logs/ (0700). */
 int evlog_path_for(int64_t ts_us, char *buf, size_t size);
 

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -137,4 +138,32 @@ evlog_reader_close(struct evlog_reader *r)
 	free(r->line);
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
+}
+
+int
+evlog_head_field(const char *line, const char *key, char *out, size_t size)
+{
+	const char *data = strstr(line, ",\"data\":");
+	const char *p, *end;
+	char pat[32];
+	size_t n;
+
+	if (!data || (size_t)snprintf(pat, sizeof(pat), "\"%s\":", key) >=
+			     sizeof(pat))
+		return -1;
+	p = strstr(line, pat);
+	if (!p || p > data)
+		return -1;
+	p += strlen(pat);
+	if (!strncmp(p, "null,", 5))
+		return 1;
+	if (*p++ != '"')
+		return -1;
+	end = strchr(p, '"');
+	n = end ? (size_t)(end - p) : 0;
+	if (!end || end > data || n >= size || memchr(p, '\\', n))
+		return -1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
 }

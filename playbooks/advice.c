@@ -1,5 +1,6 @@
 #include "advice.h"
 
+#include "detect/evlog.h"
 #include "lib/datadir.h"
 #include "lib/err.h"
 #include "lib/path.h"
@@ -305,36 +306,6 @@ advice_split_event(const char *text, char sub[ADVICE_NAME_MAX],
 }
 
 /* Count one log line into the summary object; -1 if not an event. */
-/*
- * The value of a top-level "key":"value" in the event log's own
- * layout (compact, fixed key order, "data" after the names), without
- * parsing the whole line: logs run to millions of lines.  -1 when the
- * line is not in that layout; the caller then parses it as JSON.
- */
-static int
-head_field(const char *line, const char *key, char *out, size_t size)
-{
-	const char *data = strstr(line, ",\"data\":");
-	const char *p, *end;
-	char pat[32];
-	size_t n;
-
-	if (!data || (size_t)snprintf(pat, sizeof(pat), "\"%s\":\"", key) >=
-			     sizeof(pat))
-		return -1;
-	p = strstr(line, pat);
-	if (!p || p > data)
-		return -1;
-	p += strlen(pat);
-	end = strchr(p, '"');
-	n = end ? (size_t)(end - p) : 0;
-	if (!end || end > data || n == 0 || n >= size || memchr(p, '\\', n))
-		return -1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return 0;
-}
-
 static int
 summary_add(json_t *seen, const char *line)
 {
@@ -345,9 +316,9 @@ summary_add(json_t *seen, const char *line)
 	json_int_t count;
 	int rc = -1;
 
-	if (head_field(line, "subsystem", fsub, sizeof(fsub)) == 0 &&
-	    head_field(line, "event", fname, sizeof(fname)) == 0 &&
-	    head_field(line, "severity", fsev, sizeof(fsev)) == 0) {
+	if (evlog_head_field(line, "subsystem", fsub, sizeof(fsub)) == 0 &&
+	    evlog_head_field(line, "event", fname, sizeof(fname)) == 0 &&
+	    evlog_head_field(line, "severity", fsev, sizeof(fsev)) == 0) {
 		sub = fsub;
 		name = fname;
 		sev = fsev;

@@ -169,6 +169,34 @@ Test(evlog, null_vm_and_empty_data)
 	free(line);
 }
 
+Test(evlog, head_field_reads_names_without_parsing)
+{
+	const char *line =
+		"{\"ts\":\"2026-12-03T19:00:00.000000Z\",\"severity\":"
+		"\"WARNING\",\"subsystem\":\"network\",\"event\":"
+		"\"switch.drop\",\"vm\":null,\"host\":\"w\\\"s\","
+		"\"seq\":1,\"data\":{\"vm\":\"lab1\"},\"prev\":\"0\"}";
+	char out[64];
+
+	cr_assert_eq(evlog_head_field(line, "severity", out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "WARNING");
+	cr_assert_eq(evlog_head_field(line, "event", out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "switch.drop");
+	/* null, not the "vm" inside data */
+	cr_assert_eq(evlog_head_field(line, "vm", out, sizeof(out)), 1);
+	/* escaped: the caller must decode */
+	cr_assert_eq(evlog_head_field(line, "host", out, sizeof(out)), -1);
+	/* too long for out */
+	cr_assert_eq(evlog_head_field(line, "subsystem", out, 4), -1);
+	/* not the log's layout */
+	cr_assert_eq(evlog_head_field("{\"vm\":\"lab1\"}", "vm", out,
+				      sizeof(out)),
+		     -1);
+	cr_assert_eq(evlog_head_field("{\"data\":{},\"vm\":\"lab1\"}",
+				      "vm", out, sizeof(out)),
+		     -1);
+}
+
 Test(evlog, decode_rejects_bad_lines)
 {
 	static const char *const bad[] = {

@@ -108,6 +108,41 @@ Test(report, loads_the_events_of_the_vm_within_the_window)
 	json_decref(events);
 }
 
+Test(report, keeps_the_latest_events_of_a_long_log)
+{
+	char name[32];
+	json_t *events, *first, *last;
+	int i;
+
+	for (i = 0; i < REPORT_EVENTS_MAX + 500; i++) {
+		snprintf(name, sizeof(name), "ev.n%d", i);
+		cr_assert_eq(evlog_write(EV_INFO, "test", name,
+					 i % 2 ? "lab1" : "lab2", NULL),
+			     0, "%s", err_msg());
+	}
+	events = report_events_load("lab1", time_now_us() + 1000000, DAY_US);
+	cr_assert_not_null(events, "%s", err_msg());
+	cr_assert_eq(json_array_size(events), (REPORT_EVENTS_MAX + 500) / 2);
+	first = json_array_get(events, 0);
+	last = json_array_get(events, json_array_size(events) - 1);
+	cr_assert_str_eq(json_string_value(json_object_get(first, "event")),
+			 "ev.n1");
+	cr_assert_str_eq(json_string_value(json_object_get(last, "event")),
+			 "ev.n2499");
+	json_decref(events);
+
+	for (i = 0; i < REPORT_EVENTS_MAX; i++)
+		cr_assert_eq(evlog_write(EV_INFO, "test", "late", "lab1",
+					 NULL),
+			     0);
+	events = report_events_load("lab1", time_now_us() + 1000000, DAY_US);
+	cr_assert_eq(json_array_size(events), REPORT_EVENTS_MAX);
+	cr_assert_str_eq(json_string_value(json_object_get(
+				 json_array_get(events, 0), "event")),
+			 "late");
+	json_decref(events);
+}
+
 Test(report, escapes_every_hostile_string)
 {
 	json_t *events = hostile_events();
