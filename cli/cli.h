@@ -65,6 +65,15 @@ int cli_fail_err(int code, const char *what);
  */
 void cli_getopt_reset(void);
 
+/*
+ * Parse a subcommand that takes only --json and -h/--help besides its
+ * operands, which getopt moves to argv[optind..].  Returns -1 to go
+ * on, EXIT_OK after printing usage for --help, or EXIT_USAGE (with the
+ * message printed) for a bad option.
+ */
+int cli_json_options(const char *prefix, const char *usage, int argc,
+		     char **argv);
+
 /* Print a JSON value as one compact line on stdout; steals the ref. */
 void cli_print_json(json_t *value);
 

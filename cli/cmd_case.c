@@ -99,36 +99,6 @@ static const char case_usage[] =
 	"  export ID --format case-uco [-o FILE]\n"
 	"                   the case as CASE/UCO JSON-LD\n";
 
-/*
- * Parse --json and -h; leaves optind at the first operand.  Returns -1
- * to go on, or the exit code to return.
- */
-static int
-case_options(const char *name, const char *usage, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	char prefix[64];
-	int opt;
-
-	snprintf(prefix, sizeof(prefix), "%s", name);
-	cli_getopt_reset();
-	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (opt == 'j') {
-			cli.json = 1;
-		} else if (opt == 'h') {
-			fputs(usage, stdout);
-			return EXIT_OK;
-		} else {
-			return cli_usage_error(prefix, "bad option");
-		}
-	}
-	return -1;
-}
-
 int
 cli_parse_case_id(const char *prefix, const char *text, int64_t *id)
 {
@@ -187,7 +157,8 @@ case_new(int argc, char **argv)
 	int64_t id;
 	int rc;
 
-	if ((rc = case_options("case new", case_new_usage, argc, argv)) >= 0)
+	rc = cli_json_options("case new", case_new_usage, argc, argv);
+	if (rc >= 0)
 		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error("case new", "want one TITLE");
@@ -239,7 +210,8 @@ case_list(int argc, char **argv)
 	struct casedb *db;
 	int rc;
 
-	if ((rc = case_options("case list", case_list_usage, argc, argv)) >= 0)
+	rc = cli_json_options("case list", case_list_usage, argc, argv);
+	if (rc >= 0)
 		return rc;
 	if (optind < argc)
 		return cli_usage_error("case list", "unexpected argument '%s'",
@@ -343,7 +315,8 @@ case_show(int argc, char **argv)
 	int64_t id;
 	int rc;
 
-	if ((rc = case_options("case show", case_show_usage, argc, argv)) >= 0)
+	rc = cli_json_options("case show", case_show_usage, argc, argv);
+	if (rc >= 0)
 		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error("case show", "want one case ID");
@@ -437,7 +410,7 @@ case_ingest(int argc, char **argv)
 	struct casedb *db;
 	int rc;
 
-	rc = case_options("case ingest", case_ingest_usage, argc, argv);
+	rc = cli_json_options("case ingest", case_ingest_usage, argc, argv);
 	if (rc >= 0)
 		return rc;
 	if (cli_open_casedb(&db) != EXIT_OK)
@@ -458,7 +431,8 @@ case_note(int argc, char **argv)
 	int64_t id, note;
 	int rc;
 
-	if ((rc = case_options("case note", case_note_usage, argc, argv)) >= 0)
+	rc = cli_json_options("case note", case_note_usage, argc, argv);
+	if (rc >= 0)
 		return rc;
 	if (argc - optind != 2)
 		return cli_usage_error("case note",
@@ -568,7 +542,7 @@ case_timeline(int argc, char **argv)
 	int64_t id;
 	int rc;
 
-	rc = case_options("case timeline", case_timeline_usage, argc, argv);
+	rc = cli_json_options("case timeline", case_timeline_usage, argc, argv);
 	if (rc >= 0)
 		return rc;
 	if (argc - optind != 1)

@@ -55,37 +55,12 @@ static const char custody_usage[] =
 	"  verify CASE   check the hash chain\n"
 	"  check FILE    check a custody.jsonl without the database\n";
 
-/* Parse --json and -h; -1 to go on, or an exit code. */
-static int
-custody_options(const char *prefix, const char *usage, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int opt;
-
-	cli_getopt_reset();
-	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (opt == 'j') {
-			cli.json = 1;
-		} else if (opt == 'h') {
-			fputs(usage, stdout);
-			return EXIT_OK;
-		} else {
-			return cli_usage_error(prefix, "bad option");
-		}
-	}
-	return -1;
-}
-
 /* Parse options and the one CASE operand; -1 to go on, or an exit code. */
 static int
 custody_args(const char *prefix, const char *usage, int argc, char **argv,
 	     int64_t *case_id)
 {
-	int rc = custody_options(prefix, usage, argc, argv);
+	int rc = cli_json_options(prefix, usage, argc, argv);
 
 	if (rc >= 0)
 		return rc;
@@ -186,7 +161,7 @@ custody_check(int argc, char **argv)
 	int64_t bad;
 	int rc, broken;
 
-	rc = custody_options("custody check", custody_check_usage, argc, argv);
+	rc = cli_json_options("custody check", custody_check_usage, argc, argv);
 	if (rc >= 0)
 		return rc;
 	if (argc - optind != 1)

@@ -43,31 +43,6 @@ static const char list_usage[] =
 	"List the cached images: name, size, SHA-256, when added.\n";
 
 static int
-parse_json_help(int argc, char **argv, const char *usage, const char *what)
-{
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int opt;
-
-	cli_getopt_reset();
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (opt == 'j') {
-			cli.json = 1;
-		} else if (opt == 'h') {
-			fputs(usage, stdout);
-			return -1;
-		} else {
-			cli_usage_error(what, "bad option");
-			return -2;
-		}
-	}
-	return 0;
-}
-
-static int
 image_add_cmd(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -163,8 +138,9 @@ image_verify_cmd(int argc, char **argv)
 	int rc = EXIT_OK, i, r;
 	size_t k;
 
-	if ((r = parse_json_help(argc, argv, verify_usage, "image verify")) < 0)
-		return r == -1 ? EXIT_OK : EXIT_USAGE;
+	r = cli_json_options("image verify", verify_usage, argc, argv);
+	if (r >= 0)
+		return r;
 	if (image_index_load(&idx) < 0)
 		return cli_fail_err(EXIT_FAIL, "image verify");
 	for (i = optind; i < argc; i++)
@@ -196,8 +172,8 @@ image_list_cmd(int argc, char **argv)
 	size_t i;
 	int r;
 
-	if ((r = parse_json_help(argc, argv, list_usage, "image list")) < 0)
-		return r == -1 ? EXIT_OK : EXIT_USAGE;
+	if ((r = cli_json_options("image list", list_usage, argc, argv)) >= 0)
+		return r;
 	if (optind < argc)
 		return cli_usage_error("image list", "unexpected argument '%s'",
 				       argv[optind]);

@@ -120,25 +120,12 @@ verify_all(struct verify_tally *t)
 static int
 log_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct verify_tally t = {0};
-	int opt, i;
+	int i, rc;
 
-	cli_getopt_reset();
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (opt == 'j') {
-			cli.json = 1;
-		} else if (opt == 'h') {
-			fputs(verify_usage, stdout);
-			return EXIT_OK;
-		} else {
-			return cli_usage_error("log verify", "bad option");
-		}
-	}
+	rc = cli_json_options("log verify", verify_usage, argc, argv);
+	if (rc >= 0)
+		return rc;
 
 	if (optind == argc && verify_all(&t) != EXIT_OK)
 		return EXIT_FAIL;

@@ -90,31 +90,6 @@ is_rule_file(const char *path)
 	       (n > 5 && !strcmp(path + n - 5, ".yaml"));
 }
 
-static int
-json_only(int argc, char **argv, const char *usage, const char *name)
-{
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int opt;
-
-	cli_getopt_reset();
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (opt == 'j') {
-			cli.json = 1;
-		} else if (opt == 'h') {
-			fputs(usage, stdout);
-			return -1;
-		} else {
-			cli_usage_error(name, "bad option");
-			return -2;
-		}
-	}
-	return 0;
-}
-
 /* ---- check ---- */
 
 static void
@@ -145,8 +120,9 @@ sigma_check(int argc, char **argv)
 	struct sigma_engine *e;
 	int i, rc;
 
-	if ((rc = json_only(argc, argv, check_usage, "sigma check")) < 0)
-		return rc == -1 ? EXIT_OK : EXIT_USAGE;
+	rc = cli_json_options("sigma check", check_usage, argc, argv);
+	if (rc >= 0)
+		return rc;
 	if (optind >= argc)
 		return cli_usage_error("sigma check", "no rule file given");
 	e = sigma_engine_new(0);
@@ -305,8 +281,8 @@ sigma_test(int argc, char **argv)
 	size_t nlogs = 0, nrules = 0;
 	int i, rc;
 
-	if ((rc = json_only(argc, argv, test_usage, "sigma test")) < 0)
-		return rc == -1 ? EXIT_OK : EXIT_USAGE;
+	if ((rc = cli_json_options("sigma test", test_usage, argc, argv)) >= 0)
+		return rc;
 	if (optind >= argc)
 		return cli_usage_error("sigma test", "no rule file given");
 	rules = argv + optind;

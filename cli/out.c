@@ -49,6 +49,31 @@ cli_getopt_reset(void)
 	opterr = 1;
 }
 
+int
+cli_json_options(const char *prefix, const char *usage, int argc,
+		 char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	cli_getopt_reset();
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (opt == 'j') {
+			cli.json = 1;
+		} else if (opt == 'h') {
+			fputs(usage, stdout);
+			return EXIT_OK;
+		} else {
+			return cli_usage_error(prefix, "bad option");
+		}
+	}
+	return -1;
+}
+
 void
 cli_print_json(json_t *value)
 {

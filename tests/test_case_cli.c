@@ -196,3 +196,33 @@ Test(case_cli, watch_once_prints_a_summary_when_not_a_terminal)
 			      NULL),
 		     2);
 }
+
+Test(case_cli, options_may_follow_the_operands)
+{
+	char *out = NULL, *err = NULL;
+
+	cr_assert_eq(th_secvf(&out, NULL, "case", "new", "t", NULL), 0);
+	free(out);
+	cr_assert_eq(th_secvf(&out, &err, "case", "show", "1", "--json",
+			      NULL),
+		     0, "%s", err);
+	cr_assert(strstr(out, "\"id\":1,"), "%s", out);
+	free(out);
+	free(err);
+	cr_assert_eq(th_secvf(&out, NULL, "custody", "log", "1", "--json",
+			      NULL),
+		     0);
+	free(out);
+
+	/* A note that starts with a dash follows "--". */
+	cr_assert_eq(th_secvf(NULL, &err, "case", "note", "1", "-x", NULL),
+		     2);
+	free(err);
+	cr_assert_eq(th_secvf(&out, NULL, "case", "note", "1", "--", "-x",
+			      NULL),
+		     0);
+	free(out);
+	cr_assert_eq(th_secvf(&out, NULL, "case", "timeline", "1", NULL), 0);
+	cr_assert(strstr(out, "-x"), "%s", out);
+	free(out);
+}

@@ -641,11 +641,11 @@ Test(sigma, watch_records_matches_live)
 	int rc;
 
 	rc = th_sh("'%s' -v sigma watch >'%s/w.out' 2>'%s/w.err' & pid=$!; "
-		   "i=0; until grep -q watching '%s/w.err'; do "
+		   "i=0; until grep -qs watching '%s/w.err'; do "
 		   "i=$((i+1)); [ $i -lt 100 ] || exit 9; sleep 0.05; done; "
 		   "'%s' log write --severity CRITICAL --subsystem virtiofs "
 		   "--event symlink.escape-attempt --vm lab1 || exit 8; "
-		   "i=0; until grep -q escape '%s/w.out'; do "
+		   "i=0; until grep -qs escape '%s/w.out'; do "
 		   "i=$((i+1)); [ $i -lt 100 ] || exit 7; sleep 0.05; done; "
 		   "kill $pid; wait $pid",
 		   SECVF_BIN, home, home, home, SECVF_BIN, home);
