@@ -307,6 +307,19 @@ fsdetect_feed_stat(struct fsdetect *fs, const struct fs_stat *st,
 	stat_one(fs, st, now_us, 0);
 }
 
+void
+fsdetect_feed_attrib(struct fsdetect *fs, const struct fs_stat *st,
+		     int64_t now_us)
+{
+	struct fs_file *f;
+
+	if (!st->name || !*st->name || !fs->is_known || !fs->is_known(st->name))
+		return;
+	f = file_find(fs, st->name);
+	if (f && f->has_stat)
+		check_perms(fs, f, st, now_us, 0);
+}
+
 static int
 listed(const struct fs_stat *list, size_t n, const char *name)
 {

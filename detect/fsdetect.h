@@ -30,6 +30,8 @@
  *                                         never from IN_MODIFY)
  *   fsevents.permissions.changed          WARNING   mode or owner
  *                                         differs from the last sample
+ *                                         (or, after IN_ATTRIB, from
+ *                                         what was last seen)
  *   fsevents.watch.overflow               CRITICAL  IN_Q_OVERFLOW: events
  *                                         were lost; the next rescan is
  *                                         compared with the last known
@@ -113,6 +115,16 @@ void fsdetect_feed_event(struct fsdetect *fs, const struct fs_event *ev,
 
 void fsdetect_feed_stat(struct fsdetect *fs, const struct fs_stat *st,
 			int64_t now_us);
+
+/*
+ * The attributes of one file changed (IN_ATTRIB): its mode and owner
+ * are compared with the last sample at once, so that a change is
+ * reported without waiting for the next sample.  Only files secvf
+ * writes that were sampled before are judged; sizes and content are
+ * left to the samples.
+ */
+void fsdetect_feed_attrib(struct fsdetect *fs, const struct fs_stat *st,
+			  int64_t now_us);
 
 /* A full listing of the bundle: compared with what was known. */
 void fsdetect_feed_rescan(struct fsdetect *fs, const struct fs_stat *list,

@@ -129,6 +129,15 @@ Test(integ_detect, each_boundary_gives_exactly_its_event)
 	/* The shipped Sigma rule fires live, without a SIEM. */
 	cr_assert_eq(await("sigma", "rule.match", "CRITICAL"), 1);
 
+	/* Layer 3: a bundle file's mode changes; inotify and the next
+	 * sample both see it, the log has it once. */
+	snprintf(path, sizeof(path), "%s/Linux/lab1.bundle/MachineIdentifier",
+		 getenv("SECVF_HOME"));
+	cr_assert_eq(chmod(path, 0640), 0);
+	cr_assert_eq(await("fsevents", "permissions.changed", "WARNING"), 1);
+	sleep(2);
+	cr_assert_eq(count("fsevents", "permissions.changed", "WARNING"), 1);
+
 	/* Layer 4: the guest makes a symlink out of its share. */
 	cr_assert_eq(guest_run(g, "ln -s / /mnt/share0/escape", 30000, NULL),
 		     0);

@@ -232,6 +232,59 @@ Test(fsdetect, permissions_change_is_reported)
 		     1000);
 }
 
+Test(fsdetect, attribute_change_is_judged_at_once)
+{
+	struct fs_stat mi = baseline[3];
+
+	start();
+	mi.mode = S_IFREG | 0644;
+	fsdetect_feed_attrib(&fs, &mi, T0 + SEC);
+	cr_assert_eq(rec_count(&rec, "fsevents.permissions.changed"), 1);
+	cr_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(rec_find(&rec, NULL), "data"),
+				 "new_mode")),
+			 "100644");
+
+	/* The next sample agrees: no second event for the same change. */
+	fsdetect_feed_stat(&fs, &mi, T0 + 2 * SEC);
+	cr_assert_eq(rec_count(&rec, NULL), 1);
+
+	/* Changed back before any sample (one interval on): reported. */
+	mi.mode = S_IFREG | 0600;
+	fsdetect_feed_attrib(&fs, &mi,
+			     T0 + 2 * SEC + cfg.ratelimit_interval_us);
+	cr_assert_eq(rec_count(&rec, "fsevents.permissions.changed"), 2);
+}
+
+Test(fsdetect, attribute_change_judges_nothing_else)
+{
+	struct fs_stat disk = baseline[1], drop = baseline[0];
+	int i;
+
+	start();
+	/* Sizes are for the samples: a huge growth is not a spike here. */
+	for (i = 1; i <= FS_WARMUP + 1; i++) {
+		disk.blocks += 2048;
+		fsdetect_feed_stat(&fs, &disk, T0 + i * SEC);
+	}
+	disk.blocks += 100LL << 21; /* 100 GiB */
+	fsdetect_feed_attrib(&fs, &disk, T0 + 10 * SEC);
+	cr_assert_eq(rec_count(&rec, NULL), 0);
+
+	/* A name secvf does not write, or a known one never sampled. */
+	drop.name = "dropper.sh";
+	drop.mode = S_IFREG | 0777;
+	fsdetect_feed_attrib(&fs, &drop, T0 + 11 * SEC);
+	drop.name = "config.plist.tmp.42";
+	fsdetect_feed_attrib(&fs, &drop, T0 + 12 * SEC);
+	cr_assert_eq(rec_count(&rec, NULL), 0);
+
+	/* The same growth in a sample is one. */
+	fsdetect_feed_stat(&fs, &disk, T0 + 13 * SEC);
+	cr_assert_eq(rec_count(&rec, "fsevents.disk-image.size-spike"), 1);
+	cr_assert_eq(rec_count(&rec, NULL), 1);
+}
+
 Test(fsdetect, disk_spike_against_running_average)
 {
 	struct fs_stat d = baseline[1];

@@ -240,6 +240,26 @@ sample_bundle(struct vmwatch *w, int64_t now)
 			fsdetect_feed_stat(&w->fs, &st, now);
 }
 
+/* A chmod or chown in the bundle is judged now, not at the next sample. */
+static void
+attrib_changed(struct vmwatch *w, const char *name, int64_t now)
+{
+	char path[PATH_BUF];
+	struct fs_stat fst;
+	struct stat st;
+
+	if (path_fmt(path, sizeof(path), "%s/%s", w->bundle, name) < 0 ||
+	    lstat(path, &st) < 0)
+		return;
+	fst = (struct fs_stat){
+		.name = name,
+		.mode = st.st_mode,
+		.uid = st.st_uid,
+		.gid = st.st_gid,
+	};
+	fsdetect_feed_attrib(&w->fs, &fst, now);
+}
+
 /* ---- layer 1: the QEMU process ------------------------------------ */
 
 static int64_t
@@ -551,6 +571,8 @@ handle_inotify(struct vmwatch *w, int64_t now)
 				};
 
 				fsdetect_feed_event(&w->fs, &fe, now);
+				if (ev->mask & IN_ATTRIB && ev->len)
+					attrib_changed(w, ev->name, now);
 				continue;
 			}
 			share_activity = 1;
