@@ -40,6 +40,7 @@ struct seal {
 	struct seal_skips skipped;
 	time_t opened;
 	int broken;              /* a write failed: only abort remains */
+	char close_error[ERR_MSG_MAX]; /* why the last flush failed */
 	uint8_t *buf;            /* file read buffer */
 };
 
@@ -141,6 +142,12 @@ write_cb(struct archive *a, void *ctx, const void *buf, size_t len)
 	return (la_ssize_t)len;
 }
 
+/*
+ * The end of the zstd stream: most of the compressed bytes may still
+ * be inside zstd's workers here.  libarchive ignores what a close
+ * callback returns, so a failure breaks the seal for close_archive()
+ * to see.
+ */
 static int
 close_cb(struct archive *a, void *ctx)
 {
@@ -149,6 +156,9 @@ close_cb(struct archive *a, void *ctx)
 	if (s->broken || s->comp != SEAL_ZSTD)
 		return ARCHIVE_OK;
 	if (zstd_push(s, NULL, 0, ZSTD_e_end) < 0) {
+		s->broken = 1;
+		snprintf(s->close_error, sizeof(s->close_error), "%s",
+			 err_msg());
 		archive_set_error(a, EIO, "%s", err_msg());
 		return ARCHIVE_FATAL;
 	}
@@ -705,10 +715,11 @@ close_archive(struct seal *s, char hex[65])
 {
 	uint8_t digest[SHA256_LEN];
 
-	if (archive_write_close(s->a) != ARCHIVE_OK) {
+	if (archive_write_close(s->a) != ARCHIVE_OK || s->broken) {
 		s->broken = 1;
 		return err_set("cannot finish '%s': %s", s->partial,
-			       archive_error_string(s->a));
+			       s->close_error[0] ? s->close_error
+						 : archive_error_string(s->a));
 	}
 	sha256_final(&s->out_hash, digest);
 	sha256_to_hex(digest, hex);
