@@ -37,6 +37,9 @@
  * same (its manifest says why the case is null) and the record step
  * fails with the reason in result->db_error.  The record step is one
  * transaction: the evidence and all its custody entries, or nothing.
+ * NEEDSWORK: a bundle sealed while the database was unavailable is
+ * found only in incidents/; no command records it and its
+ * custody.jsonl in a case afterwards.
  *
  * A QEMU found without its supervisor (killed, or told to go) is
  * reported once as vm-lifecycle supervisor.missing and named in the
