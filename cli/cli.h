@@ -21,6 +21,8 @@ enum {
 	EXIT_BUSY = 5,      /* locked or in use by another secvf process */
 	EXIT_STATE = 6,     /* the VM is in the wrong state for this */
 	EXIT_MISSING = 7,   /* a required program or facility is absent */
+	EXIT_PARTIAL = 8,   /* done in part: the evidence is safe, a later
+			       step failed (triage: sealed, not recorded) */
 };
 
 /* Options given before the command; shared by every command. */

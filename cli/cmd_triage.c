@@ -34,9 +34,11 @@ const char triage_usage[] =
 	"                      the shipped playbooks/artifacts.yaml\n"
 	"  --json              print a summary of the manifest as JSON\n"
 	"\n"
-	"Exit status: 0 sealed (some steps may have failed: each is\n"
-	"reported), 1 no bundle could be sealed, 3 no such VM, 5 another\n"
-	"triage of the VM is running.\n";
+	"Exit status: 0 sealed and recorded (some steps may have failed:\n"
+	"each is reported), 1 no bundle could be sealed, 3 no such VM,\n"
+	"5 another triage of the VM is running, 8 sealed but not recorded\n"
+	"in the case database (locked, damaged or unwritable: the reason\n"
+	"is printed).\n";
 
 struct ui_state {
 	int tty;
@@ -95,6 +97,12 @@ read_passphrase(const char *file, char **out)
 	return 0;
 }
 
+static int
+recorded(const struct triage_result *r)
+{
+	return r->steps[TRIAGE_RECORD].outcome == TRIAGE_DONE;
+}
+
 static json_t *
 summary_json(const struct triage_result *r)
 {
@@ -115,6 +123,9 @@ summary_json(const struct triage_result *r)
 					"missing"));
 	json_object_set_new(s, "database",
 			    json_string(r->db_error[0] ? r->db_error : "ok"));
+	json_object_set_new(s, "recorded", json_boolean(recorded(r)));
+	json_object_set(s, "supervisor",
+			json_object_get(r->manifest, "supervisor"));
 	json_object_set_new(s, "key_created", json_boolean(r->key_created));
 	return s;
 }
@@ -127,6 +138,9 @@ print_result(const struct triage_result *r)
 		       r->key_fingerprint);
 	if (r->db_error[0])
 		printf("case database unavailable: %s\n", r->db_error);
+	if (!strcmp(r->supervisor, "missing"))
+		printf("supervisor of the VM is missing: its boundaries were "
+		       "not watched\n");
 	printf("\nbundle   %s\nsha256   %s\n", r->bundle, r->bundle_sha256);
 	if (r->snapshot[0])
 		printf("snapshot %s\n", r->snapshot);
@@ -203,6 +217,13 @@ cmd_triage(int argc, char **argv)
 		cli_print_json(summary_json(&r));
 	else
 		print_result(&r);
+	if (rc == 0 && !recorded(&r))
+		rc = cli_fail(EXIT_PARTIAL,
+			      "bundle '%s' is sealed but not recorded in the "
+			      "case database: %s",
+			      r.bundle,
+			      r.db_error[0] ? r.db_error
+					    : r.steps[TRIAGE_RECORD].note);
 	triage_result_release(&r);
 	return rc;
 }

@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 
+#include "lib/diag.h"
 #include "lib/err.h"
 #include "lib/home.h"
 #include "lib/path.h"
@@ -80,22 +81,37 @@ static const char snapshot_usage[] =
 	"copy-on-write where the filesystem can (reflink), otherwise by a\n"
 	"copy that keeps the disk's holes.  NAME must not be running.\n";
 
-/* The state of name, told from QEMU (see vmm/vmstate.h). */
+/*
+ * The state of name, told from QEMU (see vmm/vmstate.h).  A QEMU found
+ * without its supervisor is recorded as a security event, once.
+ */
 static enum vm_run_state
 vm_state(const char *name, struct vm_status *st)
 {
 	if (vm_status_get(name, st) < 0)
 		st->state = VM_UNRESPONSIVE;
+	if (st->supervisor_gone && vm_supervisor_report(name) < 0)
+		diag_warn("%s", err_msg());
 	return st->state;
+}
+
+/* "running", "gone" (QEMU lives without it) or "none" (no QEMU). */
+static const char *
+supervisor_word(const struct vm_status *st)
+{
+	if (st->supervisor_pid)
+		return "running";
+	return st->supervisor_gone ? "gone" : "none";
 }
 
 static json_t *
 state_json(const struct vm_status *st)
 {
-	return json_pack("{s:s, s:s, s:I, s:I}", "state",
+	return json_pack("{s:s, s:s, s:I, s:I, s:s}", "state",
 			 vm_run_state_name(st->state), "qemu_status",
 			 st->qemu_status, "qemu_pid", (json_int_t)st->qemu_pid,
-			 "supervisor_pid", (json_int_t)st->supervisor_pid);
+			 "supervisor_pid", (json_int_t)st->supervisor_pid,
+			 "supervisor", supervisor_word(st));
 }
 
 /* Shared pieces */
@@ -443,10 +459,11 @@ list_row(const struct bundle_entry *e, json_t *arr)
 	}
 	size_format(c.memory_mb << 20, mem, sizeof(mem));
 	size_format(c.disk_bytes, disk, sizeof(disk));
-	printf("%-20s %-12s %-6s %4d %10s %10s %s%s%s\n", c.name,
+	printf("%-20s %-12s %-6s %4d %10s %10s %s%s%s%s\n", c.name,
 	       vm_run_state_name(st.state), vm_family_name(c.family), c.cpus,
 	       mem, disk, vm_net_mode_name(c.net_mode),
-	       *c.network ? ":" : "", c.network);
+	       *c.network ? ":" : "", c.network,
+	       st.supervisor_gone ? "  (supervisor: gone)" : "");
 }
 
 static int
@@ -489,13 +506,20 @@ show_state(const struct vm_status *st)
 		printf(" (QEMU: %s)", st->qemu_status);
 	if (st->qemu_pid)
 		printf(", QEMU pid %ld", (long)st->qemu_pid);
-	if (st->qemu_pid && !st->supervisor_pid)
-		printf(", no supervisor");
 	if (st->state == VM_CRASHED)
 		printf(", exit %d signal %d%s%s", st->exit_code,
 		       st->exit_signal, st->shutdown_reason[0] ? ", last " : "",
 		       st->shutdown_reason);
 	putchar('\n');
+	if (st->supervisor_pid)
+		printf("supervisor:    pid %ld\n", (long)st->supervisor_pid);
+	else if (st->supervisor_gone && st->lost_supervisor_pid)
+		printf("supervisor:    gone (pid %ld died); the VM is not "
+		       "watched\n",
+		       (long)st->lost_supervisor_pid);
+	else if (st->supervisor_gone)
+		printf("supervisor:    gone (it was told to go); the VM is "
+		       "not watched\n");
 }
 
 static void

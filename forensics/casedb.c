@@ -258,9 +258,9 @@ casedb_migrate(struct casedb *db, int max_version)
 }
 
 static int
-casedb_configure(struct casedb *db)
+casedb_configure(struct casedb *db, int wait_ms)
 {
-	if (sqlite3_busy_timeout(db->sq, CASEDB_BUSY_MS) != SQLITE_OK ||
+	if (sqlite3_busy_timeout(db->sq, wait_ms) != SQLITE_OK ||
 	    sqlite3_exec(db->sq,
 			 "PRAGMA journal_mode = WAL;"
 			 "PRAGMA synchronous = FULL;"
@@ -271,8 +271,9 @@ casedb_configure(struct casedb *db)
 	return 0;
 }
 
-int
-casedb_open_version(const char *path, int max_version, struct casedb **out)
+static int
+casedb_open_full(const char *path, int max_version, int wait_ms,
+		 struct casedb **out)
 {
 	struct casedb *db;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -294,7 +295,8 @@ casedb_open_version(const char *path, int max_version, struct casedb **out)
 		casedb_fail(db, "cannot open case database '%s'", db->path);
 		goto fail;
 	}
-	if (casedb_configure(db) < 0 || casedb_migrate(db, max_version) < 0)
+	if (casedb_configure(db, wait_ms) < 0 ||
+	    casedb_migrate(db, max_version) < 0)
 		goto fail;
 	*out = db;
 	return 0;
@@ -304,9 +306,44 @@ fail:
 }
 
 int
+casedb_open_version(const char *path, int max_version, struct casedb **out)
+{
+	return casedb_open_full(path, max_version, CASEDB_BUSY_MS, out);
+}
+
+int
 casedb_open(const char *path, struct casedb **out)
 {
-	return casedb_open_version(path, CASEDB_SCHEMA_VERSION, out);
+	return casedb_open_full(path, CASEDB_SCHEMA_VERSION, CASEDB_BUSY_MS,
+				out);
+}
+
+int
+casedb_open_wait(const char *path, int wait_ms, struct casedb **out)
+{
+	return casedb_open_full(path, CASEDB_SCHEMA_VERSION, wait_ms, out);
+}
+
+int
+casedb_begin(struct casedb *db)
+{
+	return casedb_exec(db, "BEGIN IMMEDIATE");
+}
+
+int
+casedb_commit(struct casedb *db)
+{
+	if (casedb_exec(db, "COMMIT") < 0) {
+		casedb_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+void
+casedb_abort(struct casedb *db)
+{
+	casedb_rollback(db);
 }
 
 void

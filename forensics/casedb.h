@@ -42,7 +42,23 @@ int casedb_open(const char *path, struct casedb **out);
 int casedb_open_version(const char *path, int max_version,
 			struct casedb **out);
 
+/*
+ * As casedb_open(), waiting at most wait_ms (instead of 5000) whenever
+ * another connection holds the lock a statement needs, for the life of
+ * the handle; then the call fails with "database is locked".
+ */
+int casedb_open_wait(const char *path, int wait_ms, struct casedb **out);
+
 void casedb_close(struct casedb *db);
+
+/*
+ * One transaction (BEGIN IMMEDIATE) around several calls, so that all
+ * of them are recorded or none: casedb_commit() ends it, casedb_abort()
+ * undoes it (keeping err_msg()).  casedb_custody_add() nests inside.
+ */
+int casedb_begin(struct casedb *db);
+int casedb_commit(struct casedb *db);
+void casedb_abort(struct casedb *db);
 
 /* The schema version of the open database (PRAGMA user_version). */
 int casedb_schema_version(struct casedb *db, int *version);

@@ -78,6 +78,32 @@ custody_insert(struct casedb *db, int64_t case_id,
 	return 0;
 }
 
+/* Inside a caller's transaction, a savepoint; else one of its own. */
+static int
+custody_begin(struct casedb *db, int *nested)
+{
+	*nested = !sqlite3_get_autocommit(db->sq);
+	return casedb_exec(db, *nested ? "SAVEPOINT custody_add"
+				       : "BEGIN IMMEDIATE");
+}
+
+static int
+custody_commit(struct casedb *db, int nested)
+{
+	return casedb_exec(db, nested ? "RELEASE custody_add" : "COMMIT");
+}
+
+static void
+custody_undo(struct casedb *db, int nested)
+{
+	if (nested)
+		sqlite3_exec(db->sq,
+			     "ROLLBACK TO custody_add; RELEASE custody_add",
+			     NULL, NULL, NULL);
+	else
+		casedb_rollback(db);
+}
+
 int
 casedb_custody_add(struct casedb *db, int64_t case_id,
 		   const struct custody_entry *e, char hash_out[65])
@@ -85,9 +111,9 @@ casedb_custody_add(struct casedb *db, int64_t case_id,
 	struct custody_entry entry = *e;
 	char prev[65], hash[65];
 	char *line = NULL;
-	int found;
+	int found, nested;
 
-	if (casedb_exec(db, "BEGIN IMMEDIATE") < 0)
+	if (custody_begin(db, &nested) < 0)
 		return -1;
 	found = casedb_case_exists(db, case_id);
 	if (found == 0)
@@ -103,7 +129,7 @@ casedb_custody_add(struct casedb *db, int64_t case_id,
 	if (!line || sha256_hex_buf(line, strlen(line), hash) < 0)
 		goto fail;
 	if (custody_insert(db, case_id, &entry, prev, line, hash) < 0 ||
-	    casedb_exec(db, "COMMIT") < 0)
+	    custody_commit(db, nested) < 0)
 		goto fail;
 
 	free(line);
@@ -112,7 +138,7 @@ casedb_custody_add(struct casedb *db, int64_t case_id,
 	return 0;
 fail:
 	free(line);
-	casedb_rollback(db);
+	custody_undo(db, nested);
 	return -1;
 }
 

@@ -4,6 +4,7 @@
 #include "forensics/sign.h"
 #include "lib/err.h"
 #include "lib/fileio.h"
+#include "lib/killpoint.h"
 #include "lib/path.h"
 #include "lib/sha256.h"
 
@@ -12,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,7 @@ struct seal {
 	struct seal_skips skipped;
 	time_t opened;
 	int broken;              /* a write failed: only abort remains */
+	char close_error[ERR_MSG_MAX]; /* why the last flush failed */
 	uint8_t *buf;            /* file read buffer */
 };
 
@@ -139,6 +142,12 @@ write_cb(struct archive *a, void *ctx, const void *buf, size_t len)
 	return (la_ssize_t)len;
 }
 
+/*
+ * The end of the zstd stream: most of the compressed bytes may still
+ * be inside zstd's workers here.  libarchive ignores what a close
+ * callback returns, so a failure breaks the seal for close_archive()
+ * to see.
+ */
 static int
 close_cb(struct archive *a, void *ctx)
 {
@@ -147,6 +156,9 @@ close_cb(struct archive *a, void *ctx)
 	if (s->broken || s->comp != SEAL_ZSTD)
 		return ARCHIVE_OK;
 	if (zstd_push(s, NULL, 0, ZSTD_e_end) < 0) {
+		s->broken = 1;
+		snprintf(s->close_error, sizeof(s->close_error), "%s",
+			 err_msg());
 		archive_set_error(a, EIO, "%s", err_msg());
 		return ARCHIVE_FATAL;
 	}
@@ -703,10 +715,11 @@ close_archive(struct seal *s, char hex[65])
 {
 	uint8_t digest[SHA256_LEN];
 
-	if (archive_write_close(s->a) != ARCHIVE_OK) {
+	if (archive_write_close(s->a) != ARCHIVE_OK || s->broken) {
 		s->broken = 1;
 		return err_set("cannot finish '%s': %s", s->partial,
-			       archive_error_string(s->a));
+			       s->close_error[0] ? s->close_error
+						 : archive_error_string(s->a));
 	}
 	sha256_final(&s->out_hash, digest);
 	sha256_to_hex(digest, hex);
@@ -720,44 +733,98 @@ close_archive(struct seal *s, char hex[65])
 	return 0;
 }
 
+/* Create or replace path holding buf, synced. */
 static int
-write_sidecar(const char *final, const char *hex)
+write_synced(const char *path, const void *buf, size_t len)
 {
-	const char *base = strrchr(final, '/');
-	char path[PATH_BUF], line[PATH_BUF];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+				    O_CLOEXEC,
+		      0600);
 
-	base = base ? base + 1 : final;
-	if (path_fmt(path, sizeof(path), "%s.sha256", final) < 0 ||
-	    path_fmt(line, sizeof(line), "%s  %s\n", hex, base) < 0)
+	if (fd < 0)
+		return err_errno("cannot create '%s'", path);
+	if (file_write_full(fd, buf, len) < 0 || fsync(fd) < 0) {
+		err_errno("cannot write '%s'", path);
+		close(fd);
+		unlink(path);
 		return -1;
-	return file_write_atomic(path, line, strlen(line), 0600);
+	}
+	if (close(fd) < 0) {
+		err_errno("cannot close '%s'", path);
+		unlink(path);
+		return -1;
+	}
+	return 0;
 }
 
+static int
+sidecar_paths(const char *final, char *side, char *side_partial,
+	      size_t size)
+{
+	if (path_fmt(side, size, "%s.sha256", final) < 0 ||
+	    path_fmt(side_partial, size, "%s.sha256.partial", final) < 0)
+		return -1;
+	return 0;
+}
+
+/* FINAL.sha256.partial, written before the bundle takes its name. */
+static int
+write_sidecar(const char *final, const char *side_partial, const char *hex)
+{
+	const char *base = strrchr(final, '/');
+	char line[PATH_BUF];
+
+	base = base ? base + 1 : final;
+	if (path_fmt(line, sizeof(line), "%s  %s\n", hex, base) < 0)
+		return -1;
+	return write_synced(side_partial, line, strlen(line));
+}
+
+/*
+ * Every byte that needs room on the disk is written and synced before
+ * the bundle is renamed into place: after that rename, only another
+ * rename is left, so a full disk or a kill never leaves a finished
+ * name over half a bundle.
+ */
 int
 seal_finish(struct seal *s, const char *key_path, const char *passphrase,
 	    char bundle_sha256_hex[65])
 {
+	char side[PATH_BUF], side_partial[PATH_BUF], hex[65];
 	struct sign_key *key = NULL;
-	char hex[65];
 
+	side_partial[0] = '\0';
 	if (s->broken) {
 		err_set("bundle '%s' is broken by an earlier error", s->final);
 		goto fail;
 	}
+	if (sidecar_paths(s->final, side, side_partial, sizeof(side)) < 0)
+		goto fail;
 	if (load_key(key_path, passphrase, &key) < 0 ||
 	    add_skipped_list(s) < 0 || add_signed_manifest(s, key) < 0 ||
 	    close_archive(s, hex) < 0)
 		goto fail;
 	sign_key_free(key);
 	key = NULL;
+	if (write_sidecar(s->final, side_partial, hex) < 0) {
+		side_partial[0] = '\0';
+		goto fail;
+	}
 
+	killpoint("seal-rename");
 	if (renameat2(AT_FDCWD, s->partial, AT_FDCWD, s->final,
 		      RENAME_NOREPLACE) < 0) {
 		err_errno("cannot rename '%s' to '%s'", s->partial, s->final);
 		goto fail;
 	}
-	if (file_sync_parent(s->final) < 0 ||
-	    write_sidecar(s->final, hex) < 0) {
+	killpoint("seal-sidecar");
+	if (rename(side_partial, side) < 0) {
+		err_errno("cannot rename '%s' to '%s'", side_partial, side);
+		unlink(side_partial);
+		seal_free(s);
+		return -1;
+	}
+	if (file_sync_parent(s->final) < 0) {
 		seal_free(s);
 		return -1;
 	}
@@ -769,6 +836,63 @@ fail:
 	sign_key_free(key);
 	s->broken = 1;
 	unlink(s->partial);
+	if (side_partial[0])
+		unlink(side_partial);
 	seal_free(s);
 	return -1;
+}
+
+/* Does name end in suffix?  Then its length without it, else 0. */
+static size_t
+stem_len(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+
+	return n > k && !strcmp(name + n - k, suffix) ? n - k : 0;
+}
+
+static void
+recover_one(int dfd, const char *name)
+{
+	char bundle[NAME_MAX + 1], side[NAME_MAX + 1];
+	size_t stem = stem_len(name, ".sha256.partial");
+	struct stat st;
+
+	if (stem && stem + 7 < sizeof(side)) {
+		memcpy(bundle, name, stem);
+		bundle[stem] = '\0';
+		memcpy(side, name, stem + 7); /* FINAL.sha256 */
+		side[stem + 7] = '\0';
+		if (fstatat(dfd, bundle, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) &&
+		    renameat(dfd, name, dfd, side) == 0)
+			return;
+	}
+	if (stem || stem_len(name, ".partial"))
+		unlinkat(dfd, name, 0);
+}
+
+int
+seal_recover(const char *dir, int (*mine)(const char *name, void *arg),
+	     void *arg)
+{
+	struct dirent *e;
+	DIR *d;
+	int dfd;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return err_errno("cannot open directory '%s'", dir);
+	d = fdopendir(dup(dfd));
+	if (!d) {
+		close(dfd);
+		return err_errno("cannot read directory '%s'", dir);
+	}
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && mine(e->d_name, arg))
+			recover_one(dfd, e->d_name);
+	closedir(d);
+	fsync(dfd);
+	close(dfd);
+	return 0;
 }

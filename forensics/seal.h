@@ -8,9 +8,15 @@
  * signer.pub.  Beside it, FINAL.sha256 ("hex  basename\n") holds the
  * SHA-256 of the compressed bundle for `sha256sum -c`.
  *
- * The bundle is written as FINAL.partial and renamed to its final name
- * only when complete and synced, so a killed process leaves at most a
- * ".partial" file, never something that looks finished.
+ * The bundle is written as FINAL.partial and its sidecar as
+ * FINAL.sha256.partial; only when both are complete and synced is the
+ * bundle renamed to its final name, then the sidecar to its own.  A
+ * killed process or a full disk leaves at most ".partial" files, never
+ * a finished name over half a bundle; seal_recover() tidies up after
+ * one.  For the fault tests, SECVF_TEST_KILL_AT (lib/killpoint.h) may
+ * name two points of seal_finish(): "seal-rename" (both files synced,
+ * the bundle not yet renamed) and "seal-sidecar" (the bundle renamed,
+ * its sidecar not yet).
  *
  * Members keep the mtime, uid, gid and permission bits of the files
  * they come from; blobs get uid and gid 0, mode 0644 and the time the
@@ -115,5 +121,16 @@ int seal_finish(struct seal *s, const char *key_path, const char *passphrase,
 
 /* Give up: remove the partial file and release s.  NULL is ignored. */
 void seal_abort(struct seal *s);
+
+/*
+ * Tidy what killed seals left in dir, among the names for which
+ * mine(name, arg) returns non-zero: a FINAL.sha256.partial whose
+ * bundle FINAL was already renamed into place becomes FINAL.sha256,
+ * and every other ".partial" file is removed.  Finished bundles are
+ * never touched.  The caller makes sure no seal of those names is in
+ * progress.  0, or -1 with err_msg() set when dir cannot be read.
+ */
+int seal_recover(const char *dir, int (*mine)(const char *name, void *arg),
+		 void *arg);
 
 #endif

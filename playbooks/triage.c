@@ -11,6 +11,7 @@
 #include "lib/err.h"
 #include "lib/fileio.h"
 #include "lib/home.h"
+#include "lib/killpoint.h"
 #include "lib/sha256.h"
 #include "lib/timefmt.h"
 #include "playbooks/advice.h"
@@ -37,6 +38,7 @@
 #define QMP_TIMEOUT_MS 5000
 #define DUMP_TIMEOUT_S 1800
 #define CUSTODY_MAX 16
+#define STAMP_TRIES 100
 
 static const char *const step_names[TRIAGE_STEPS] = {
 	[TRIAGE_PAUSE] = "pause",     [TRIAGE_SNAPSHOT] = "snapshot",
@@ -67,7 +69,7 @@ struct triage {
 	int64_t t0_ns;
 	int64_t t0_us;
 	int64_t mono_start[TRIAGE_STEPS];
-	char stamp[17];
+	char stamp[24]; /* YYYYMMDDTHHMMSSZ, then -2, -3 ... if taken */
 	char home[PATH_BUF];
 	char run[PATH_BUF];
 	char bundle_dir[PATH_BUF];
@@ -116,6 +118,7 @@ step_begin(struct triage *t, enum triage_step_id id)
 {
 	struct triage_step *s = step(t, id);
 
+	killpoint(step_names[id]);
 	s->start_us = time_now_us();
 	t->mono_start[id] = time_mono_ns();
 	if (t->o->ui.step_begin)
@@ -247,6 +250,73 @@ pause_vm(struct triage *t)
 		 (long long)t->r->pause_ms_from_start);
 }
 
+/* Once the VM is paused: is its supervisor still watching it? */
+static void
+check_supervisor(struct triage *t)
+{
+	struct vm_status st;
+
+	snprintf(t->r->supervisor, sizeof(t->r->supervisor), "none");
+	if (!t->qemu_pid || vm_status_get(t->o->vm, &st) < 0)
+		return;
+	if (st.supervisor_pid) {
+		snprintf(t->r->supervisor, sizeof(t->r->supervisor),
+			 "running");
+		t->r->supervisor_pid = st.supervisor_pid;
+		return;
+	}
+	if (!st.supervisor_gone)
+		return;
+	snprintf(t->r->supervisor, sizeof(t->r->supervisor), "missing");
+	t->r->supervisor_pid = st.lost_supervisor_pid;
+	if (vm_supervisor_report(t->o->vm) < 0)
+		diag_warn("%s", err_msg());
+}
+
+/*
+ * A stamp no earlier triage of this VM used: a run again within the
+ * second after a killed one must not meet its snapshot or its bundle.
+ */
+static int
+stamp_taken(struct triage *t, const char *dir)
+{
+	static const char *const exts[] = {"tar.zst", "tar.gz", "tar"};
+	char name[VM_NAME_MAX], path[PATH_BUF];
+	size_t i;
+	int n;
+
+	n = snprintf(name, sizeof(name), "%s-incident-%s", t->o->vm,
+		     t->stamp);
+	if (n > 0 && (size_t)n < sizeof(name) &&
+	    bundle_find(name, path, sizeof(path), NULL) == 1)
+		return 1;
+	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+		if (path_fmt(path, sizeof(path), "%s/incident-%s-%s.%s", dir,
+			     t->o->vm, t->stamp, exts[i]) == 0 &&
+		    access(path, F_OK) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+choose_stamp(struct triage *t)
+{
+	char dir[PATH_BUF], base[17];
+	int i;
+
+	if (home_subdir(dir, sizeof(dir), "incidents") < 0)
+		return -1;
+	memcpy(base, t->stamp, sizeof(base));
+	for (i = 2; stamp_taken(t, dir); i++) {
+		if (i > STAMP_TRIES)
+			return err_set("every incident name of VM '%s' at %s "
+				       "is taken",
+				       t->o->vm, base);
+		snprintf(t->stamp, sizeof(t->stamp), "%s-%d", base, i);
+	}
+	return 0;
+}
+
 /* ---- the case database, opened once the VM is paused ------------ */
 
 static void
@@ -257,7 +327,7 @@ open_case(struct triage *t)
 
 	memcpy(t->prev, custody_zero_hash, sizeof(t->prev));
 	t->next_seq = 1;
-	if (casedb_open(NULL, &t->db) < 0) {
+	if (casedb_open_wait(NULL, TRIAGE_DB_WAIT_MS, &t->db) < 0) {
 		snprintf(t->r->db_error, sizeof(t->r->db_error), "%s",
 			 err_msg());
 		return;
@@ -360,37 +430,82 @@ snapshot(struct triage *t)
 
 /* ---- step 3: memory --------------------------------------------- */
 
+/* QEMU's dump status ("none", "active", "completed", "failed"). */
+static int
+query_dump(struct triage *t, char *status, size_t size)
+{
+	json_int_t done = 0, total = 0;
+	const char *word = NULL;
+	json_t *ret = NULL;
+
+	if (qmp_execute(t->qmp, "query-dump", NULL, QMP_TIMEOUT_MS, &ret) !=
+	    0)
+		return -1;
+	json_unpack(ret, "{s:s, s:I, s:I}", "status", &word, "completed",
+		    &done, "total", &total);
+	snprintf(status, size, "%s", word ? word : "none");
+	if (!strcmp(status, "active") && total > 0 && t->o->ui.progress)
+		t->o->ui.progress(t->o->ui.arg, "memory", (uint64_t)done,
+				  (uint64_t)total);
+	json_decref(ret);
+	return 0;
+}
+
+/*
+ * Wait for the dump to end.  QEMU's status, not the DUMP_COMPLETED
+ * event, decides: the event of a dump an earlier, killed triage left
+ * running may arrive on this connection too.
+ */
 static int
 dump_poll(struct triage *t)
 {
-	int64_t deadline = time_mono_ns() + (int64_t)DUMP_TIMEOUT_S * 1000000000;
-	json_t *ev = NULL, *ret = NULL;
-	json_int_t done = 0, total = 0;
-	const char *error;
+	int64_t deadline =
+		time_mono_ns() + (int64_t)DUMP_TIMEOUT_S * 1000000000;
+	char status[32], error[256] = "";
+	const char *why;
+	json_t *ev = NULL;
 	int rc;
 
 	while (time_mono_ns() < deadline) {
 		rc = qmp_wait_event(t->qmp, "DUMP_COMPLETED", 100, &ev);
-		if (rc == 0) {
-			error = json_string_value(json_object_get(
-				json_object_get(ev, "data"), "error"));
-			rc = error ? err_set("dump failed: %s", error) : 0;
-			json_decref(ev);
-			return rc;
-		}
 		if (rc < 0)
 			return -1;
-		if (qmp_execute(t->qmp, "query-dump", NULL, QMP_TIMEOUT_MS,
-				&ret) == 0 &&
-		    json_unpack(ret, "{s:I, s:I}", "completed", &done, "total",
-				&total) == 0 &&
-		    t->o->ui.progress)
-			t->o->ui.progress(t->o->ui.arg, "memory",
-					  (uint64_t)done, (uint64_t)total);
-		json_decref(ret);
-		ret = NULL;
+		if (rc == 0) {
+			why = json_string_value(json_object_get(
+				json_object_get(ev, "data"), "error"));
+			snprintf(error, sizeof(error), "%s", why ? why : "");
+			json_decref(ev);
+		}
+		if (query_dump(t, status, sizeof(status)) < 0)
+			return -1;
+		if (!strcmp(status, "completed"))
+			return 0;
+		if (strcmp(status, "active"))
+			return err_set("dump %s: %s", status,
+				       error[0] ? error : "QEMU says no more");
 	}
 	return err_set("dump did not complete within %d s", DUMP_TIMEOUT_S);
+}
+
+/* A dump left running by a killed triage: let it end before ours. */
+static int
+dump_wait_idle(struct triage *t)
+{
+	int64_t deadline =
+		time_mono_ns() + (int64_t)DUMP_TIMEOUT_S * 1000000000;
+	char status[32];
+
+	for (;;) {
+		if (query_dump(t, status, sizeof(status)) < 0)
+			return -1;
+		if (strcmp(status, "active"))
+			return 0;
+		if (time_mono_ns() > deadline)
+			return err_set("an earlier memory dump still runs "
+				       "after %d s",
+				       DUMP_TIMEOUT_S);
+		usleep(100000);
+	}
 }
 
 static void
@@ -416,14 +531,20 @@ dump_memory(struct triage *t)
 		step_end(t, TRIAGE_MEMORY, TRIAGE_FAILED, "%s", err_msg());
 		return;
 	}
+	if (dump_wait_idle(t) < 0) {
+		step_end(t, TRIAGE_MEMORY, TRIAGE_FAILED, "%s", err_msg());
+		return;
+	}
 	chmod(t->r->snapshot, 0700);
 	args = json_pack("{s:b, s:s+, s:b, s:s}", "paging", 0, "protocol",
 			 "file:", path, "detach", 1, "format", "elf");
 	rc = qmp_execute(t->qmp, "dump-guest-memory", args, QMP_TIMEOUT_MS,
 			 NULL);
 	json_decref(args);
-	if (rc == 0)
+	if (rc == 0) {
+		killpoint("memory-dump");
 		rc = dump_poll(t);
+	}
 	chmod(path, 0400);
 	chmod(t->r->snapshot, 0500);
 
@@ -661,6 +782,12 @@ manifest_json(struct triage *t)
 				      SECVF_VERSION));
 	json_object_set_new(m, "pause_ms_from_start",
 			    json_integer(t->r->pause_ms_from_start));
+	json_object_set_new(
+		m, "supervisor",
+		json_pack("{s:s, s:o}", "state", t->r->supervisor, "pid",
+			  t->r->supervisor_pid
+				  ? json_integer(t->r->supervisor_pid)
+				  : json_null()));
 	json_object_set_new(m, "steps", steps_json(t));
 	json_object_set_new(
 		m, "snapshot",
@@ -812,6 +939,8 @@ record(struct triage *t)
 	}
 	if (stat(t->r->bundle, &st) < 0)
 		st.st_size = 0;
+	if (casedb_begin(t->db) < 0)
+		goto fail;
 	if (casedb_evidence_add(t->db, t->r->case_id, "incident-bundle",
 				t->r->bundle, t->r->bundle_sha256,
 				(int64_t)st.st_size, &evidence) < 0)
@@ -835,7 +964,8 @@ record(struct triage *t)
 		.sha256 = t->r->bundle_sha256,
 		.note = t->r->bundle,
 	};
-	if (casedb_custody_add(t->db, t->r->case_id, &sealed, hash) < 0)
+	if (casedb_custody_add(t->db, t->r->case_id, &sealed, hash) < 0 ||
+	    casedb_commit(t->db) < 0)
 		goto fail;
 
 	step_end(t, TRIAGE_RECORD, TRIAGE_DONE, "case %lld, evidence %lld",
@@ -843,33 +973,30 @@ record(struct triage *t)
 	return;
 
 fail:
+	casedb_abort(t->db);
 	snprintf(t->r->db_error, sizeof(t->r->db_error), "%s", err_msg());
 	step_end(t, TRIAGE_RECORD, TRIAGE_FAILED, "%s", err_msg());
 }
 
 /* ---- the whole ---------------------------------------------------- */
 
-/* A partial bundle of this VM left by a killed triage is not evidence. */
-static void
-remove_partials(struct triage *t, const char *dir)
+/* Is name one of this VM's bundles: incident-VM-STAMP...? */
+static int
+is_ours(const char *name, void *arg)
 {
-	char prefix[VM_NAME_MAX + 16], path[PATH_BUF];
-	struct dirent *e;
-	size_t len;
-	DIR *d = opendir(dir);
+	const struct triage *t = arg;
+	size_t n = strlen(t->o->vm);
+	const char *p;
+	int i;
 
-	if (!d)
-		return;
-	snprintf(prefix, sizeof(prefix), "incident-%s-", t->o->vm);
-	while ((e = readdir(d))) {
-		len = strlen(e->d_name);
-		if (strncmp(e->d_name, prefix, strlen(prefix)) ||
-		    len < 8 || strcmp(e->d_name + len - 8, ".partial"))
-			continue;
-		if (path_fmt(path, sizeof(path), "%s/%s", dir, e->d_name) == 0)
-			unlink(path);
-	}
-	closedir(d);
+	if (strncmp(name, "incident-", 9) || strncmp(name + 9, t->o->vm, n) ||
+	    name[9 + n] != '-')
+		return 0;
+	p = name + 10 + n;
+	for (i = 0; i < 15; i++)
+		if (i == 8 ? p[i] != 'T' : (p[i] < '0' || p[i] > '9'))
+			return 0;
+	return p[15] == 'Z';
 }
 
 static int
@@ -915,7 +1042,9 @@ open_bundle(struct triage *t)
 
 	if (home_subdir(dir, sizeof(dir), "incidents") < 0)
 		return -1;
-	remove_partials(t, dir);
+	/* What a killed triage of this VM left is not evidence. */
+	if (seal_recover(dir, is_ours, t) < 0)
+		return -1;
 	if (path_fmt(t->r->bundle, sizeof(t->r->bundle),
 		     "%s/incident-%s-%s.%s", dir, t->o->vm, t->stamp, ext) < 0)
 		return -1;
@@ -942,6 +1071,9 @@ static int
 triage_steps(struct triage *t)
 {
 	pause_vm(t);
+	check_supervisor(t);
+	if (choose_stamp(t) < 0)
+		return -1;
 	open_case(t);
 	if (custody_note(t, TRIAGE_PAUSE, NULL) < 0)
 		return -1;

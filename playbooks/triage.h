@@ -18,8 +18,32 @@
  *
  * Triage never resumes, stops or deletes the VM, whatever fails.  A
  * triage killed at any step leaves no finished-looking bundle and the
- * VM paused; running it again completes.  Two triages of one VM at
- * once: the second is refused.
+ * VM paused (once the pause step is done); running it again completes,
+ * waiting first for a memory dump the killed run left running in QEMU,
+ * and under a new name (STAMP-2 ...) if it starts within the same
+ * second.  What the killed run left is tidied (see seal_recover())
+ * except its snapshot, which stays as evidence.  Two triages of one VM
+ * at once: the second is refused before it does anything.
+ *
+ * For the fault tests, SECVF_TEST_KILL_AT=STEP (lib/killpoint.h) makes
+ * triage SIGKILL itself on entering that step, STEP being one of the
+ * names above, or "memory-dump" (QEMU has started dumping memory into
+ * the snapshot and goes on without us), or one of the points of
+ * seal_finish() named in forensics/seal.h.
+ *
+ * The case database is opened after the pause and waited for at most
+ * TRIAGE_DB_WAIT_MS at each statement.  When it is locked, damaged or
+ * missing, triage goes on without it: the bundle is sealed all the
+ * same (its manifest says why the case is null) and the record step
+ * fails with the reason in result->db_error.  The record step is one
+ * transaction: the evidence and all its custody entries, or nothing.
+ * NEEDSWORK: a bundle sealed while the database was unavailable is
+ * found only in incidents/; no command records it and its
+ * custody.jsonl in a case afterwards.
+ *
+ * A QEMU found without its supervisor (killed, or told to go) is
+ * reported once as vm-lifecycle supervisor.missing and named in the
+ * manifest ("supervisor": {"state": "missing", "pid": ...}).
  */
 #ifndef SECVF_TRIAGE_H
 #define SECVF_TRIAGE_H
@@ -29,8 +53,10 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define TRIAGE_STEPS 7
+#define TRIAGE_DB_WAIT_MS 1500
 
 enum triage_step_id {
 	TRIAGE_PAUSE,
@@ -89,6 +115,8 @@ struct triage_result {
 	int key_created;	/* a signing key was made on first use */
 	char key_fingerprint[80];
 	char db_error[512];	/* "" when the database was used */
+	char supervisor[16];	/* "running", "missing" or "none" */
+	pid_t supervisor_pid;	/* its pid (a missing one's last), or 0 */
 	json_t *manifest;	/* manifest.json as written; owned here */
 };
 

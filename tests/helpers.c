@@ -1,9 +1,13 @@
 #include "helpers.h"
 
 #include "lib/home.h"
+#include "tests/guest/guest.h"
+
+#include <criterion/criterion.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -198,4 +202,78 @@ th_fixture(const char *name)
 	snprintf(path, sizeof(path), "%s/tests/fixtures/%s", SECVF_SRCDIR,
 		 name);
 	return path;
+}
+
+void
+th_guest_vm_start(const char *name)
+{
+	th_guest_vm_start_mem(name, "128M");
+}
+
+void
+th_guest_vm_start_mem(const char *name, const char *memory)
+{
+	char kernel[4096], initrd[4096], serial[4096], log[4096];
+	const char *home = getenv("SECVF_HOME");
+	char *err = NULL;
+	struct guest *g;
+
+	cr_assert_eq(guest_image(kernel, sizeof(kernel), initrd,
+				 sizeof(initrd)),
+		     0);
+	cr_assert_eq(th_secvf(NULL, &err, "vm", "create", name, "--kernel",
+			      kernel, "--initrd", initrd, "--append",
+			      "console=ttyS0 quiet panic=-1", "--memory",
+			      memory, "--cpus", "1", "--disk", "64M", "--net",
+			      "virtual", NULL),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(th_secvf(NULL, &err, "vm", "start", name, NULL), 0,
+		     "%s", err);
+	free(err);
+	snprintf(serial, sizeof(serial), "%s/run/%s/console.sock", home,
+		 name);
+	snprintf(log, sizeof(log), "%s/run/%s/console.log", home, name);
+	g = guest_attach(serial, log, 120000);
+	cr_assert_not_null(g);
+	cr_assert_eq(guest_run(g, "echo TRIAGE-MARK > /dev/vda; sync", 30000,
+			       NULL),
+		     0);
+	guest_kill(g);
+}
+
+char *
+th_the_bundle(void)
+{
+	char pattern[PATH_MAX], *path = NULL;
+	glob_t g;
+
+	snprintf(pattern, sizeof(pattern), "%s/incidents/*.tar.zst",
+		 getenv("SECVF_HOME"));
+	if (glob(pattern, 0, NULL, &g) == 0) {
+		if (g.gl_pathc == 1)
+			path = strdup(g.gl_pathv[0]);
+		globfree(&g);
+	}
+	return path;
+}
+
+int
+th_vm_state_is(const char *name, const char *state)
+{
+	char *out = NULL, want[64];
+	int ok;
+
+	th_secvf(&out, NULL, "vm", "show", name, "--json", NULL);
+	snprintf(want, sizeof(want), "\"state\":\"%s\"", state);
+	ok = out && strstr(out, want);
+	free(out);
+	return ok;
+}
+
+int
+th_partial_exists(void)
+{
+	return th_sh("ls '%s'/incidents/*.partial >/dev/null 2>&1",
+		     getenv("SECVF_HOME")) == 0;
 }

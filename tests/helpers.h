@@ -40,4 +40,24 @@ char *th_read(const char *path);
 /* Path of a committed fixture: SECVF_SRCDIR/tests/fixtures/NAME. */
 const char *th_fixture(const char *name);
 
+/*
+ * Create the VM name from the test guest (128M, one CPU, a 64M disk,
+ * virtual network), start it under secvf, wait for its shell on the
+ * console and write TRIAGE-MARK to its disk.  Fails the test (Criterion
+ * assertions) when any of it fails.
+ */
+void th_guest_vm_start(const char *name);
+
+/* As th_guest_vm_start(), with this much guest memory ("512M"). */
+void th_guest_vm_start_mem(const char *name, const char *memory);
+
+/* The one finished *.tar.zst in incidents/ (malloc'd); NULL if none. */
+char *th_the_bundle(void);
+
+/* Does `secvf vm show name --json` say "state":"state"? */
+int th_vm_state_is(const char *name, const char *state);
+
+/* Is there a *.partial file in incidents/? */
+int th_partial_exists(void);
+
 #endif

@@ -4,10 +4,7 @@
  */
 #include "helpers.h"
 
-#include "tests/guest/guest.h"
-
 #include <criterion/criterion.h>
-#include <glob.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,64 +37,6 @@ home(void)
 	return getenv("SECVF_HOME");
 }
 
-static void
-start_guest_vm(void)
-{
-	char kernel[4096], initrd[4096], serial[4096], log[4096];
-	char *err = NULL;
-	struct guest *g;
-
-	cr_assert_eq(guest_image(kernel, sizeof(kernel), initrd,
-				 sizeof(initrd)),
-		     0);
-	cr_assert_eq(th_secvf(NULL, &err, "vm", "create", "lab1", "--kernel",
-			      kernel, "--initrd", initrd, "--append",
-			      "console=ttyS0 quiet panic=-1", "--memory",
-			      "128M", "--cpus", "1", "--disk", "64M", "--net",
-			      "virtual", NULL),
-		     0, "%s", err);
-	free(err);
-	cr_assert_eq(th_secvf(NULL, &err, "vm", "start", "lab1", NULL), 0,
-		     "%s", err);
-	free(err);
-	snprintf(serial, sizeof(serial), "%s/run/lab1/console.sock", home());
-	snprintf(log, sizeof(log), "%s/run/lab1/console.log", home());
-	g = guest_attach(serial, log, 120000);
-	cr_assert_not_null(g);
-	cr_assert_eq(guest_run(g, "echo TRIAGE-MARK > /dev/vda; sync", 30000,
-			       NULL),
-		     0);
-	guest_kill(g);
-}
-
-/* The one finished bundle in incidents/; NULL when there is none. */
-static char *
-the_bundle(void)
-{
-	char pattern[4096], *path = NULL;
-	glob_t g;
-
-	snprintf(pattern, sizeof(pattern), "%s/incidents/*.tar.zst", home());
-	if (glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc == 1)
-		path = strdup(g.gl_pathv[0]);
-	if (glob(pattern, 0, NULL, &g) == 0)
-		globfree(&g);
-	return path;
-}
-
-static int
-state_is(const char *state)
-{
-	char *out = NULL, want[64];
-	int ok;
-
-	th_secvf(&out, NULL, "vm", "show", "lab1", "--json", NULL);
-	snprintf(want, sizeof(want), "\"state\":\"%s\"", state);
-	ok = out && strstr(out, want);
-	free(out);
-	return ok;
-}
-
 /* A tree of hostile entries in Captures/: none may be followed or read. */
 static void
 plant_hostile_captures(void)
@@ -121,7 +60,7 @@ Test(integ_triage, running_guest_to_verified_bundle)
 {
 	char *out = NULL, *err = NULL, *bundle, dir[4096];
 
-	start_guest_vm();
+	th_guest_vm_start("lab1");
 	plant_hostile_captures();
 	cr_assert_eq(th_secvf(&out, &err, "triage", "lab1", NULL), 0, "%s%s",
 		     out, err);
@@ -129,9 +68,10 @@ Test(integ_triage, running_guest_to_verified_bundle)
 	cr_assert(strstr(out, "was running, now paused"), "%s", out);
 	free(out);
 	free(err);
-	cr_assert(state_is("paused"), "triage must leave the VM paused");
+	cr_assert(th_vm_state_is("lab1", "paused"),
+		  "triage must leave the VM paused");
 
-	bundle = the_bundle();
+	bundle = th_the_bundle();
 	cr_assert_not_null(bundle);
 
 	/* 1: secvf itself. */
@@ -206,11 +146,11 @@ Test(integ_triage, tampered_bundle_fails_verification)
 {
 	char *bundle, *err = NULL, dir[4096];
 
-	start_guest_vm();
+	th_guest_vm_start("lab1");
 	cr_assert_eq(th_secvf(NULL, NULL, "triage", "lab1", "--no-memory",
 			      NULL),
 		     0);
-	bundle = the_bundle();
+	bundle = th_the_bundle();
 	cr_assert_not_null(bundle);
 
 	/* Change one byte of manifest.json and pack the bundle again. */
@@ -238,19 +178,19 @@ Test(integ_triage, crashed_vm_is_triaged_with_what_is_there)
 {
 	char *out = NULL, *bundle;
 
-	start_guest_vm();
+	th_guest_vm_start("lab1");
 	cr_assert_eq(th_sh("kill -9 $(cat '%s/run/lab1/qemu.pid')", home()),
 		     0);
-	for (int i = 0; i < 50 && !state_is("crashed"); i++)
+	for (int i = 0; i < 50 && !th_vm_state_is("lab1", "crashed"); i++)
 		usleep(100000);
-	cr_assert(state_is("crashed"));
+	cr_assert(th_vm_state_is("lab1", "crashed"));
 
 	cr_assert_eq(th_secvf(&out, NULL, "triage", "lab1", NULL), 0, "%s",
 		     out);
 	cr_assert(strstr(out, "VM was crashed"), "%s", out);
 	cr_assert(strstr(out, "no QEMU to dump memory from"), "%s", out);
 	free(out);
-	bundle = the_bundle();
+	bundle = th_the_bundle();
 	cr_assert_not_null(bundle);
 	cr_assert_eq(th_secvf(NULL, NULL, "evidence", "verify", bundle, NULL),
 		     0);
@@ -292,24 +232,17 @@ triage_in_background(const char *artifacts)
 	return pid;
 }
 
-static int
-partial_exists(void)
-{
-	return th_sh("ls %s/incidents/*.partial >/dev/null 2>&1", home()) ==
-	       0;
-}
-
 Test(integ_triage, killed_triage_leaves_nothing_finished_and_reruns)
 {
 	char *err = NULL, *bundle;
 	pid_t pid;
 	int i;
 
-	start_guest_vm();
+	th_guest_vm_start("lab1");
 	pid = triage_in_background(slow_artifacts());
-	for (i = 0; i < 100 && !partial_exists(); i++)
+	for (i = 0; i < 100 && !th_partial_exists(); i++)
 		usleep(100000);
-	cr_assert(partial_exists(), "triage did not reach collection");
+	cr_assert(th_partial_exists(), "triage did not reach collection");
 
 	/* A second triage of the same VM is refused while one runs. */
 	cr_assert_eq(th_secvf(NULL, &err, "triage", "lab1", NULL), 5);
@@ -319,20 +252,21 @@ Test(integ_triage, killed_triage_leaves_nothing_finished_and_reruns)
 
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	cr_assert_null(the_bundle(), "a killed triage left a finished bundle");
-	cr_assert(state_is("paused"), "the VM must stay paused");
+	cr_assert_null(th_the_bundle(),
+		       "a killed triage left a finished bundle");
+	cr_assert(th_vm_state_is("lab1", "paused"), "the VM must stay paused");
 
 	cr_assert_eq(th_secvf(NULL, &err, "triage", "lab1", "--no-memory",
 			      NULL),
 		     0, "%s", err);
 	free(err);
-	cr_assert(!partial_exists(), "the stale partial bundle is left");
-	bundle = the_bundle();
+	cr_assert(!th_partial_exists(), "the stale partial bundle is left");
+	bundle = th_the_bundle();
 	cr_assert_not_null(bundle);
 	cr_assert_eq(th_secvf(NULL, NULL, "evidence", "verify", bundle, NULL),
 		     0);
 	free(bundle);
-	cr_assert(state_is("paused"));
+	cr_assert(th_vm_state_is("lab1", "paused"));
 }
 
 Test(integ_triage, unknown_vm_and_bad_options)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -505,6 +506,56 @@ Test(seal, killed_mid_write_leaves_only_partial)
 	cr_assert_eq(access(partial, F_OK), 0);
 	cr_assert_neq(access(b, F_OK), 0, "a killed seal left '%s'", b);
 	cr_assert_neq(access(hp("k.tar.zst.sha256"), F_OK), 0);
+}
+
+/*
+ * A file size limit stands in for a full disk: writes fail with EFBIG.
+ * Most of a zstd stream leaves zstd only when it ends, inside
+ * libarchive's close callback, whose failure libarchive ignores; the
+ * seal must fail all the same and leave no finished name behind.
+ */
+Test(seal, write_failure_at_the_end_leaves_nothing_finished)
+{
+	const char *b = hp("f.tar.zst");
+	pid_t pid;
+	int status;
+
+	make_key();
+	pid = fork();
+	if (pid == 0) {
+		struct rlimit lim = {256 << 10, 256 << 10};
+		size_t len = 1 << 20, i;
+		unsigned char *noise = malloc(len);
+		struct seal *s;
+		char hex[65];
+
+		srand(7);
+		for (i = 0; noise && i < len; i++)
+			noise[i] = (unsigned char)rand();
+		signal(SIGXFSZ, SIG_IGN);
+		if (!noise || setrlimit(RLIMIT_FSIZE, &lim) < 0 ||
+		    seal_open(b, SEAL_ZSTD, &s) < 0)
+			_exit(2);
+		if (seal_add_blob(s, "noise", noise, len, NULL) < 0) {
+			seal_abort(s);
+			_exit(3); /* failed early: not the case under test */
+		}
+		if (seal_finish(s, NULL, NULL, hex) == 0)
+			_exit(1);
+		_exit(strstr(err_msg(), "File too large") &&
+				      strstr(err_msg(), "f.tar.zst.partial")
+			      ? 0
+			      : 4);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status));
+	cr_assert_eq(WEXITSTATUS(status), 0,
+		     "%d (1: sealed in spite of the failed writes)",
+		     WEXITSTATUS(status));
+	cr_assert_neq(access(b, F_OK), 0, "a failed seal left '%s'", b);
+	cr_assert_neq(access(hp("f.tar.zst.partial"), F_OK), 0);
+	cr_assert_neq(access(hp("f.tar.zst.sha256"), F_OK), 0);
+	cr_assert_neq(access(hp("f.tar.zst.sha256.partial"), F_OK), 0);
 }
 
 Test(seal, refuses_bad_names_existing_bundle_and_duplicates)

@@ -65,6 +65,7 @@ sup_claim(struct sup *s)
 	static const char *const stale[] = {
 		"exit.json",	"qemu.pid",	 "qmp.sock", "qmp-events.sock",
 		"console.sock", "channel.sock", "requests.jsonl",
+		"supervisor-missing.json",
 	};
 	char path[PATH_BUF], pid[32];
 	size_t i;

@@ -40,6 +40,7 @@ vmctl_pause(const char *name, char *status, size_t size, int *already)
 	if (!running) {
 		*already = 1;
 		qmp_close(c);
+		vm_supervisor_report(name);
 		return 0;
 	}
 
@@ -50,6 +51,7 @@ vmctl_pause(const char *name, char *status, size_t size, int *already)
 	if (running)
 		return err_set("VM '%s' still runs after the stop command",
 			       name);
+	vm_supervisor_report(name);
 	return 0;
 
 fail:
@@ -73,6 +75,7 @@ vmctl_resume(const char *name)
 		return err_prefix("cannot resume VM '%s'", name);
 	}
 	qmp_close(c);
+	vm_supervisor_report(name);
 	if (!running)
 		return err_set("VM '%s' is %s, not running, after resume",
 			       name, status);
@@ -145,6 +148,7 @@ vmctl_stop(const char *name, int force, int timeout_s)
 
 	if (!pid)
 		return err_set("VM '%s' is not running", name);
+	vm_supervisor_report(name);
 	if (vm_request_note(name, "stop") < 0)
 		return -1;
 	if (force)

@@ -1,5 +1,6 @@
 #include "vmstate.h"
 
+#include "detect/evlog.h"
 #include "lib/err.h"
 #include "lib/fileio.h"
 #include "lib/home.h"
@@ -201,6 +202,22 @@ query_live(const char *name, struct vm_status *st)
 	qmp_close(c);
 }
 
+/* QEMU lives: is its supervisor gone, and did it die or leave? */
+static void
+lost_supervisor(const char *name, struct vm_status *st)
+{
+	char path[PATH_BUF];
+
+	if (st->supervisor_pid)
+		return;
+	/* Checked again: a supervisor that just took its lock counts. */
+	if (vm_supervisor_pid(name))
+		return;
+	st->supervisor_gone = 1;
+	if (vm_run_file(path, sizeof(path), name, "supervisor.pid") == 0)
+		st->lost_supervisor_pid = read_pid(path);
+}
+
 int
 vm_status_get(const char *name, struct vm_status *st)
 {
@@ -215,6 +232,7 @@ vm_status_get(const char *name, struct vm_status *st)
 	st->supervisor_pid = vm_supervisor_pid(name);
 	st->qemu_pid = vm_qemu_pid(name);
 	if (st->qemu_pid) {
+		lost_supervisor(name, st);
 		query_live(name, st);
 		return 0;
 	}
@@ -278,4 +296,89 @@ vm_request_since(const char *name, const char *action, long long since_us)
 	}
 	free(text);
 	return found;
+}
+
+/* Was the loss of the supervisor of this QEMU recorded already? */
+static int
+missing_reported(const char *path, pid_t qemu_pid)
+{
+	json_t *root = json_load_file(path, 0, NULL);
+	json_int_t pid = 0;
+
+	if (!root)
+		return 0;
+	json_unpack(root, "{s:I}", "qemu_pid", &pid);
+	json_decref(root);
+	return pid == (json_int_t)qemu_pid;
+}
+
+/* Claim the report: 1 when this process is the first to notice. */
+static int
+missing_claim(const char *path, const struct vm_status *st)
+{
+	char line[128];
+	int fd, n;
+
+	if (missing_reported(path, st->qemu_pid))
+		return 0;
+	unlink(path); /* a marker of another QEMU is stale */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0 && errno == EEXIST)
+		return 0;
+	if (fd < 0)
+		return err_errno("cannot create '%s'", path);
+	n = snprintf(line, sizeof(line),
+		     "{\"qemu_pid\":%ld,\"supervisor_pid\":%ld,\"ts_us\":%lld}"
+		     "\n",
+		     (long)st->qemu_pid, (long)st->lost_supervisor_pid,
+		     (long long)time_now_us());
+	if (file_write_full(fd, line, (size_t)n) < 0) {
+		err_errno("cannot write '%s'", path);
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	return 1;
+}
+
+int
+vm_supervisor_report(const char *name)
+{
+	struct vm_status st = {0};
+	char path[PATH_BUF];
+	json_t *data;
+	int died, rc;
+
+	st.qemu_pid = vm_qemu_pid(name);
+	if (!st.qemu_pid)
+		return 0;
+	st.supervisor_pid = vm_supervisor_pid(name);
+	lost_supervisor(name, &st);
+	if (!st.supervisor_gone)
+		return 0;
+	died = st.lost_supervisor_pid != 0;
+	if (vm_run_file(path, sizeof(path), name,
+			"supervisor-missing.json") < 0)
+		return -1;
+	rc = missing_claim(path, &st);
+	if (rc <= 0)
+		return rc < 0 ? -1 : 1;
+
+	data = json_pack("{s:I, s:o, s:s}", "qemu_pid",
+			 (json_int_t)st.qemu_pid, "supervisor_pid",
+			 died ? json_integer(st.lost_supervisor_pid)
+			      : json_null(),
+			 "how", died ? "died" : "left");
+	rc = evlog_write(died ? EV_CRITICAL : EV_WARNING, "vm-lifecycle",
+			 "supervisor.missing", name, data);
+	json_decref(data);
+	if (rc < 0) {
+		unlink(path);
+		return err_prefix("cannot record the loss of the supervisor "
+				  "of VM '%s'",
+				  name);
+	}
+	return 1;
 }

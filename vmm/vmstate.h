@@ -29,6 +29,10 @@ struct vm_status {
 	char qemu_status[32];	   /* QEMU's run state when it answered */
 	pid_t qemu_pid;		   /* 0 when no QEMU process */
 	pid_t supervisor_pid;	   /* 0 when no supervisor */
+	int supervisor_gone;	   /* QEMU lives, its supervisor does not */
+	pid_t lost_supervisor_pid; /* when gone: the pid its pid file
+				      still names (it died), else 0 (it
+				      was told to go and left) */
 	int exit_code;		   /* how QEMU ended, when state says so */
 	int exit_signal;
 	char shutdown_reason[48];  /* last SHUTDOWN reason QEMU gave */
@@ -56,6 +60,22 @@ pid_t vm_qemu_pid(const char *name);
 
 /* The live supervisor pid of name (it holds supervisor.lock); 0 if none. */
 pid_t vm_supervisor_pid(const char *name);
+
+/*
+ * When the QEMU of name lives without its supervisor, the VM's
+ * boundaries are no longer watched: record
+ * one vm-lifecycle supervisor.missing event for each supervisor lost.
+ * The first command to notice writes it and leaves
+ * run/NAME/supervisor-missing.json; later ones find that file and
+ * write nothing, until a new supervisor starts.  The event is CRITICAL
+ * when the supervisor died without cleaning up (its pid file remains),
+ * WARNING when it was told to go.  Returns 1 when the supervisor is
+ * missing, 0 when not (or there is no QEMU), -1 with err_msg() set
+ * when the event could not be written (a later call tries again).
+ * It looks at the processes and the run dir only, never at QMP, so a
+ * command may call it after its own work at no noticeable cost.
+ */
+int vm_supervisor_report(const char *name);
 
 /*
  * Connect to name's control socket.  On failure *c is NULL and
