@@ -227,6 +227,51 @@ Test(bundle, empty_and_oversized_config_refused)
 	free(big);
 }
 
+/*
+ * A NUL byte inside a string (raw in XML, or a UTF-16 string in a
+ * binary plist) made libplist's plist_get_string_val() abort the
+ * process; such strings are refused with the field named.
+ */
+Test(bundle, string_with_nul_byte_refused)
+{
+	static const char bplist[] =
+		"bplist00\xd2\x01\x02\x03\x04\x54name\x57version\x63"
+		"\x00\xe9\x00\x00\x00\x62\x10\x01\x08\x0d\x12\x1a"
+		"\x21\x00\x00\x00\x00\x00\x00\x01\x01\x00\x00\x00"
+		"\x00\x00\x00\x00\x05\x00\x00\x00\x00\x00\x00\x00"
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x23";
+	static const char *const fields[][2] = {
+		{"<string>lab1</string>", "'name' holds a NUL byte"},
+		{"<string>/boot/vmlinuz</string>",
+		 "'boot.kernel' holds a NUL byte"},
+		{"<string>1d6b:0002</string>", "'usb' entries must not hold"},
+	};
+	char *text = good_text(), *buf, *at;
+	struct vm_config c;
+	size_t i, len = strlen(text), pre;
+
+	cr_assert_eq(vm_config_parse(bplist, sizeof(bplist) - 1, NULL, &c),
+		     -1);
+	cr_expect(strstr(err_msg(), "'name' holds a NUL byte"), "%s",
+		  err_msg());
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		at = strstr(text, fields[i][0]);
+		cr_assert(at, "'%s' not in fixture", fields[i][0]);
+		buf = malloc(len + 1);
+		memcpy(buf, text, len + 1);
+		pre = (size_t)(at - text) + strlen("<string>") + 1;
+		buf[pre] = '\0';
+		cr_assert_eq(vm_config_parse(buf, len, NULL, &c), -1,
+			     "accepted a NUL in %s", fields[i][0]);
+		cr_expect(strstr(err_msg(), fields[i][1]), "got '%s', want '%s'",
+			  err_msg(), fields[i][1]);
+		cr_expect_eq(c.name[0], '\0');
+		free(buf);
+	}
+	free(text);
+}
+
 Test(bundle, sizes_parse)
 {
 	static const struct {
