@@ -730,11 +730,35 @@ read_top(plist_t root, struct vm_config *c)
 	return 0;
 }
 
+/*
+ * Does a string or key of the tree hold a NUL byte?  libplist keeps
+ * the NUL of an XML or UTF-16 string, its XML rendering shows it, and
+ * plist_get_key_val() (so plist_dict_next_item()) aborts on such a
+ * key.  -1 with err_msg() set when it does or cannot be told.
+ */
+static int
+check_no_nul(plist_t root)
+{
+	uint32_t len = 0;
+	char *xml = NULL;
+	int rc = 0;
+
+	plist_to_xml(root, &xml, &len);
+	if (!xml)
+		return err_set("cannot read the property list");
+	if (memchr(xml, '\0', len))
+		rc = err_set("a string or key holds a NUL byte");
+	plist_to_xml_free(xml);
+	return rc;
+}
+
 static int
 config_from_plist(plist_t root, const char *expect_name, struct vm_config *c)
 {
 	if (!root || plist_get_node_type(root) != PLIST_DICT)
 		return err_set("not a property list holding a dictionary");
+	if (check_no_nul(root) < 0)
+		return -1;
 	if (read_top(root, c) < 0 || read_boot(root, c) < 0 ||
 	    read_network(root, c) < 0 || read_shares(root, c) < 0 ||
 	    read_usb(root, c) < 0 || vm_config_validate(c) < 0)
