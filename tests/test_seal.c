@@ -589,8 +589,8 @@ Test(seal, members_larger_than_the_read_buffers_verify)
 
 Test(seal, manifest_json_check)
 {
-	static const char head[] =
-		"53cd6542117cf7dc0e94d00461fc5ec8ad1cf206d9fc33c3b51f77ad193218bf";
+	static const char head[] = "53cd6542117cf7dc0e94d00461fc5ec8"
+				   "ad1cf206d9fc33c3b51f77ad193218bf";
 	char with[160];
 
 	snprintf(with, sizeof(with), "{\"case\":7,\"custody_head\":\"%s\"}",

@@ -682,7 +682,8 @@ read_usb(plist_t root, struct vm_config *c)
 			return err_set("'usb' entries must be strings");
 		val = string_text(node);
 		if (!val)
-			return err_set("'usb' entries must not hold a NUL byte");
+			return err_set("'usb' entries must not hold a NUL "
+				       "byte");
 		if (strlen(val) >= VM_USB_MAX)
 			return err_set("'usb' entries must be shorter than "
 				       "%d bytes",
