@@ -435,36 +435,49 @@ check_custody(struct reader *rd)
 	}
 }
 
+int
+verify_manifest_json(const char *text, size_t len, const char *custody_head)
+{
+	const char *name = VERIFY_MANIFEST_JSON_NAME;
+	json_error_t jerr;
+	json_t *obj, *head;
+	int rc = 0;
+
+	obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(obj)) {
+		rc = err_set("%s is not a JSON object (line %d: %s)", name,
+			     jerr.line, obj ? "not an object" : jerr.text);
+		json_decref(obj);
+		return rc;
+	}
+	head = json_object_get(obj, "custody_head");
+	if (head && !json_is_null(head)) {
+		if (!custody_head)
+			rc = err_set("%s names a custody head but %s is "
+				     "missing", name, VERIFY_CUSTODY_NAME);
+		else if (!json_is_string(head) ||
+			 (custody_head[0] &&
+			  strcmp(json_string_value(head), custody_head) != 0))
+			rc = err_set("%s custody_head is not the hash of the "
+				     "last line of %s", name,
+				     VERIFY_CUSTODY_NAME);
+	}
+	json_decref(obj);
+	return rc;
+}
+
 static void
 check_manifest_json(struct reader *rd)
 {
 	struct kept *k = &rd->kept[K_JSON];
-	json_error_t jerr;
-	json_t *obj, *head;
+	const char *head = NULL;
 
 	if (!kept_ok(rd, K_JSON))
 		return;
-	obj = json_loadb(k->data, k->len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json_is_object(obj)) {
-		problem(rd->r, "%s is not a JSON object (line %d: %s)",
-			k->name, jerr.line, obj ? "not an object" : jerr.text);
-		json_decref(obj);
-		return;
-	}
-	head = json_object_get(obj, "custody_head");
-	if (head && !json_is_null(head)) {
-		if (!rd->kept[K_CUSTODY].present)
-			problem(rd->r, "%s names a custody head but %s is "
-				       "missing", k->name, VERIFY_CUSTODY_NAME);
-		else if (!json_is_string(head) ||
-			 (rd->r->custody_head[0] &&
-			  strcmp(json_string_value(head),
-				 rd->r->custody_head) != 0))
-			problem(rd->r, "%s custody_head is not the hash of "
-				       "the last line of %s", k->name,
-				VERIFY_CUSTODY_NAME);
-	}
-	json_decref(obj);
+	if (rd->kept[K_CUSTODY].present)
+		head = rd->r->custody_head;
+	if (verify_manifest_json(k->data, k->len, head) < 0)
+		problem(rd->r, "%s", err_msg());
 }
 
 static void

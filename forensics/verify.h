@@ -68,4 +68,15 @@ void verify_report_release(struct verify_report *r);
 int verify_custody_chain(const char *text, size_t len, size_t *lines,
 			 char head[65]);
 
+/*
+ * Check manifest.json text as verify_bundle() does: a JSON object (no
+ * duplicate keys) whose "custody_head", when present and not null, is
+ * a string equal to custody_head, the hash of custody.jsonl's last
+ * line.  custody_head is NULL when the bundle has no custody.jsonl,
+ * "" when its hash is not known (the trail did not verify).  0, or -1
+ * with err_msg() saying what is wrong.
+ */
+int verify_manifest_json(const char *text, size_t len,
+			 const char *custody_head);
+
 #endif

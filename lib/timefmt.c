@@ -97,6 +97,17 @@ time_parse_span(const char *text, int64_t *us)
 	return 0;
 }
 
+/* Does text start with shape, 'd' standing for a digit? */
+static int
+iso_shape(const char *text, const char *shape)
+{
+	for (; *shape; text++, shape++)
+		if (*shape == 'd' ? *text < '0' || *text > '9'
+				  : *text != *shape)
+			return 0;
+	return 1;
+}
+
 static int
 time_parse_iso(const char *text, int64_t *us)
 {
@@ -105,10 +116,15 @@ time_parse_iso(const char *text, int64_t *us)
 	int digits = 0;
 	const char *p;
 
+	/* strptime() alone also takes " 4", "+4" or "4" for "04". */
+	if (!iso_shape(text, "dddd-dd-dd"))
+		return -1;
 	p = strptime(text, "%Y-%m-%d", &tm);
-	if (!p)
+	if (p != text + 10)
 		return -1;
 	if (*p == 'T' || *p == ' ') {
+		if (!iso_shape(p + 1, "dd:dd:dd"))
+			return -1;
 		p = strptime(p + 1, "%H:%M:%S", &tm);
 		if (!p)
 			return -1;

@@ -227,6 +227,64 @@ Test(bundle, empty_and_oversized_config_refused)
 	free(big);
 }
 
+/*
+ * A NUL byte inside a string or a key (raw in XML, or UTF-16 in a
+ * binary plist) made libplist's plist_get_string_val() or
+ * plist_dict_next_item() abort the process; such a config is refused.
+ */
+Test(bundle, string_with_nul_byte_refused)
+{
+	/* {"version": 1, "name": "\u00e9\0b"}, binary */
+	static const char bplist[] =
+		"\x62\x70\x6c\x69\x73\x74\x30\x30\xd2\x01\x02\x03\x04\x54"
+		"\x6e\x61\x6d\x65\x57\x76\x65\x72\x73\x69\x6f\x6e\x63\x00"
+		"\xe9\x00\x00\x00\x62\x10\x01\x08\x0d\x12\x1a\x21\x00\x00"
+		"\x00\x00\x00\x00\x01\x01\x00\x00\x00\x00\x00\x00\x00\x05"
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+		"\x00\x23";
+	/* {"nam\u00e9\0": "x", "version": 1}, binary */
+	static const char bplist_key[] =
+		"\x62\x70\x6c\x69\x73\x74\x30\x30\xd2\x01\x02\x03\x04\x65"
+		"\x00\x6e\x00\x61\x00\x6d\x00\xe9\x00\x00\x57\x76\x65\x72"
+		"\x73\x69\x6f\x6e\x51\x78\x10\x01\x08\x0d\x18\x20\x22\x00"
+		"\x00\x00\x00\x00\x00\x01\x01\x00\x00\x00\x00\x00\x00\x00"
+		"\x05\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+		"\x00\x00\x24";
+	static const char *const fields[] = {
+		"<string>lab1</string>",
+		"<string>/boot/vmlinuz</string>",
+		"<string>1d6b:0002</string>",
+	};
+	char *text = good_text(), *buf, *at;
+	struct vm_config c;
+	size_t i, len = strlen(text), pre;
+
+	cr_assert_eq(vm_config_parse(bplist, sizeof(bplist) - 1, NULL, &c),
+		     -1);
+	cr_expect(strstr(err_msg(), "holds a NUL byte"), "%s", err_msg());
+	cr_assert_eq(vm_config_parse(bplist_key, sizeof(bplist_key) - 1, NULL,
+				     &c),
+		     -1);
+	cr_expect(strstr(err_msg(), "holds a NUL byte"), "%s", err_msg());
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		at = strstr(text, fields[i]);
+		cr_assert(at, "'%s' not in fixture", fields[i]);
+		buf = malloc(len + 1);
+		memcpy(buf, text, len + 1);
+		pre = (size_t)(strchr(at, '>') - text) + 2;
+		buf[pre] = '\0';
+		cr_assert_eq(vm_config_parse(buf, len, NULL, &c), -1,
+			     "accepted a NUL in %s", fields[i]);
+		cr_expect(strstr(err_msg(), "config.plist: ") == err_msg() &&
+				  strstr(err_msg(), "holds a NUL byte"),
+			  "NUL in %s: got '%s'", fields[i], err_msg());
+		cr_expect_eq(c.name[0], '\0');
+		free(buf);
+	}
+	free(text);
+}
+
 Test(bundle, sizes_parse)
 {
 	static const struct {

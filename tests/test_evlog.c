@@ -243,6 +243,35 @@ Test(evlog, decode_rejects_bad_lines)
 		     EVLOG_DECODE_TORN);
 }
 
+/*
+ * A ts with a space-padded or one-digit field ("2026-12-04T 4:15:55")
+ * passed strptime(), so verification called such a line valid while
+ * ingestion (evline) refused it.  Both refuse it now.
+ */
+Test(evlog, decode_refuses_time_without_digits)
+{
+	static const char *const ts[] = {
+		"2026-12-04T 4:15:55.663896Z", "2026-12-04T4:15:55.6638960Z",
+		" 2026-12-4T04:15:55.663896Z", "2026-12- 4T04:15:55.663896Z",
+		"+026-12-04T04:15:55.663896Z", "2026-12-04T04:15: 5.663896Z",
+	};
+	struct evlog_event ev;
+	char line[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+		snprintf(line, sizeof(line),
+			 "{\"ts\":\"%s\",\"severity\":\"INFO\","
+			 "\"subsystem\":\"vm-lifecycle\",\"event\":\"crashed\","
+			 "\"vm\":null,\"host\":\"vm\",\"seq\":1,\"data\":{},"
+			 "\"prev\":\"" ZEROS "\"}",
+			 ts[i]);
+		cr_assert_eq(evlog_decode(line, strlen(line), &ev),
+			     EVLOG_DECODE_BAD, "ts '%s' accepted", ts[i]);
+		cr_assert(strstr(err_msg(), "\"ts\""), "%s", err_msg());
+	}
+}
+
 Test(evlog, write_chains_lines_in_private_file)
 {
 	struct evlog_event ev1, ev2;

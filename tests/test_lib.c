@@ -93,6 +93,26 @@ Test(lib, time_parse_spans_and_garbage)
 	cr_assert_eq(time_parse("2026-13-45T99:00:00Z", &us), -1);
 }
 
+Test(lib, time_parse_wants_iso_digits)
+{
+	static const char *const bad[] = {
+		"2026-12-04T 4:15:55Z", "2026-12-4",
+		" 2026-12-04",		"+026-12-04",
+		"2026-12-04T04:15:5Z",	"2026-12-04 4:15:55",
+		"20261-12-04",		"2026-12-04T04:15",
+	};
+	int64_t us;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(time_parse(bad[i], &us), -1, "'%s' accepted",
+			     bad[i]);
+	cr_assert_eq(time_parse("2026-12-04 04:15:55", &us), 0);
+	cr_assert_eq(us, 1796357755000000LL);
+	cr_assert_eq(time_parse("2026-12-04T04:15:55.5Z", &us), 0);
+	cr_assert_eq(us, 1796357755500000LL);
+}
+
 Test(lib, sha256_known_answer)
 {
 	char hex[SHA256_HEX];

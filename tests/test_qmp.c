@@ -642,3 +642,64 @@ Test(qmp, events_before_close_survive_a_failed_command)
 	cr_assert_eq(qmp_next_event(c, 0, &ev), -1);
 	qmp_close(c);
 }
+
+/* The far end of a socketpair, run in a child with behave(). */
+static int
+fake_peer(void (*behave)(int fd))
+{
+	int sv[2];
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	fake_pid = fork();
+	cr_assert_neq(fake_pid, -1);
+	if (fake_pid == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		close(sv[0]);
+		behave(sv[1]);
+		_exit(0);
+	}
+	close(sv[1]);
+	return sv[0];
+}
+
+static void
+behave_paused(int fd)
+{
+	greet(fd);
+	get_line(fd);
+	put(fd, "{\"return\": {\"status\": \"paused\", \"running\": false}, "
+		"\"id\": 2}\r\n");
+	drain(fd);
+}
+
+Test(qmp, connect_fd_negotiates_over_a_connected_socket)
+{
+	struct qmp_conn *c;
+	char status[32];
+	int running = 1, fd = fake_peer(behave_paused);
+
+	cr_assert_eq(qmp_connect_fd(fd, T_MS, &c), 0, "%s", err_msg());
+	cr_assert_eq(qmp_fd(c), fd);
+	cr_assert(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	cr_assert_eq(qmp_status(c, T_MS, status, sizeof(status), &running), 0,
+		     "%s", err_msg());
+	cr_assert_str_eq(status, "paused");
+	cr_assert_eq(running, 0);
+	qmp_close(c);
+	cr_assert_eq(fcntl(fd, F_GETFD), -1, "qmp_close left the fd open");
+}
+
+Test(qmp, connect_fd_closes_the_socket_on_a_bad_greeting)
+{
+	struct qmp_conn *c = (struct qmp_conn *)1;
+	int fd = fake_peer(behave_wrong_greeting);
+
+	cr_assert_eq(qmp_connect_fd(fd, T_MS, &c), -1);
+	cr_assert_null(c);
+	cr_assert(strstr(err_msg(), "cannot negotiate QMP: "), "%s",
+		  err_msg());
+	cr_assert(strstr(err_msg(), "unexpected QMP greeting"), "%s",
+		  err_msg());
+	cr_assert_eq(fcntl(fd, F_GETFD), -1, "failure left the fd open");
+	cr_assert_eq(errno, EBADF);
+}

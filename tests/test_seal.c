@@ -637,3 +637,37 @@ Test(seal, members_larger_than_the_read_buffers_verify)
 	cr_assert(rep.ok, "%s", rep.nproblems ? rep.problems[0] : "");
 	verify_report_release(&rep);
 }
+
+Test(seal, manifest_json_check)
+{
+	static const char head[] = "53cd6542117cf7dc0e94d00461fc5ec8"
+				   "ad1cf206d9fc33c3b51f77ad193218bf";
+	char with[160];
+
+	snprintf(with, sizeof(with), "{\"case\":7,\"custody_head\":\"%s\"}",
+		 head);
+	cr_assert_eq(verify_manifest_json(with, strlen(with), head), 0, "%s",
+		     err_msg());
+	cr_assert_eq(verify_manifest_json(with, strlen(with), ""), 0);
+	cr_assert_eq(verify_manifest_json("{\"custody_head\":null}", 21, NULL),
+		     0);
+	cr_assert_eq(verify_manifest_json("{}", 2, NULL), 0);
+
+	cr_assert_eq(verify_manifest_json(with, strlen(with), NULL), -1);
+	cr_assert(strstr(err_msg(), "names a custody head but "
+				    "custody.jsonl is missing"),
+		  "%s", err_msg());
+	cr_assert_eq(verify_manifest_json(with, strlen(with) - 3, head), -1);
+	cr_assert(strstr(err_msg(), "manifest.json is not a JSON object"),
+		  "%s", err_msg());
+	cr_assert_eq(verify_manifest_json("[1]", 3, head), -1);
+	cr_assert(strstr(err_msg(), "not an object"), "%s", err_msg());
+	cr_assert_eq(verify_manifest_json("{\"a\":1,\"a\":2}", 13, NULL), -1);
+	snprintf(with, sizeof(with), "{\"custody_head\":\"%064d\"}", 0);
+	cr_assert_eq(verify_manifest_json(with, strlen(with), head), -1);
+	cr_assert(strstr(err_msg(), "custody_head is not the hash of the "
+				    "last line of custody.jsonl"),
+		  "%s", err_msg());
+	cr_assert_eq(verify_manifest_json("{\"custody_head\":7}", 18, head),
+		     -1);
+}

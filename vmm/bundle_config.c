@@ -465,6 +465,22 @@ check_keys(plist_t dict, const char *where, const char *const *allowed)
 }
 
 /*
+ * The text of a string node, or NULL when it holds a NUL byte (an XML
+ * or UTF-16 string can; plist_get_string_val() would abort on it).
+ * Borrowed from the node.
+ */
+static const char *
+string_text(plist_t node)
+{
+	uint64_t len = 0;
+	const char *val = plist_get_string_ptr(node, &len);
+
+	if (!val || strlen(val) != len)
+		return NULL;
+	return val;
+}
+
+/*
  * Copy the string at key into buf.  Absent: "" when optional, an
  * error when required.  A wrong type or an overlong value is an error.
  */
@@ -473,8 +489,7 @@ get_string(plist_t dict, const char *key, const char *label, char *buf,
 	   size_t size, int required)
 {
 	plist_t node = plist_dict_get_item(dict, key);
-	char *val = NULL;
-	int rc = 0;
+	const char *val;
 
 	buf[0] = '\0';
 	if (!node)
@@ -482,13 +497,14 @@ get_string(plist_t dict, const char *key, const char *label, char *buf,
 	if (plist_get_node_type(node) != PLIST_STRING)
 		return err_set("'%s' must be a string", label);
 
-	plist_get_string_val(node, &val);
-	if (!val || strlen(val) >= size)
-		rc = err_set("'%s' is longer than %zu bytes", label, size - 1);
-	else
-		memcpy(buf, val, strlen(val) + 1);
-	free(val);
-	return rc;
+	val = string_text(node);
+	if (!val)
+		return err_set("'%s' holds a NUL byte", label);
+	if (strlen(val) >= size)
+		return err_set("'%s' is longer than %zu bytes", label,
+			       size - 1);
+	memcpy(buf, val, strlen(val) + 1);
+	return 0;
 }
 
 /* An integer; a wrong type reads as 0, which the range check refuses. */
@@ -649,8 +665,8 @@ static int
 read_usb(plist_t root, struct vm_config *c)
 {
 	plist_t arr = get_container(root, "usb", PLIST_ARRAY);
+	const char *val;
 	uint32_t i, n;
-	char *val;
 
 	if (arr == BAD_NODE)
 		return -1;
@@ -664,16 +680,15 @@ read_usb(plist_t root, struct vm_config *c)
 
 		if (plist_get_node_type(node) != PLIST_STRING)
 			return err_set("'usb' entries must be strings");
-		val = NULL;
-		plist_get_string_val(node, &val);
-		if (!val || strlen(val) >= VM_USB_MAX) {
-			free(val);
+		val = string_text(node);
+		if (!val)
+			return err_set("'usb' entries must not hold a NUL "
+				       "byte");
+		if (strlen(val) >= VM_USB_MAX)
 			return err_set("'usb' entries must be shorter than "
 				       "%d bytes",
 				       VM_USB_MAX);
-		}
 		memcpy(c->usb[i], val, strlen(val) + 1);
-		free(val);
 	}
 	c->nusb = n;
 	return 0;
@@ -716,11 +731,35 @@ read_top(plist_t root, struct vm_config *c)
 	return 0;
 }
 
+/*
+ * Does a string or key of the tree hold a NUL byte?  libplist keeps
+ * the NUL of an XML or UTF-16 string, its XML rendering shows it, and
+ * plist_get_key_val() (so plist_dict_next_item()) aborts on such a
+ * key.  -1 with err_msg() set when it does or cannot be told.
+ */
+static int
+check_no_nul(plist_t root)
+{
+	uint32_t len = 0;
+	char *xml = NULL;
+	int rc = 0;
+
+	plist_to_xml(root, &xml, &len);
+	if (!xml)
+		return err_set("cannot read the property list");
+	if (memchr(xml, '\0', len))
+		rc = err_set("a string or key holds a NUL byte");
+	plist_to_xml_free(xml);
+	return rc;
+}
+
 static int
 config_from_plist(plist_t root, const char *expect_name, struct vm_config *c)
 {
 	if (!root || plist_get_node_type(root) != PLIST_DICT)
 		return err_set("not a property list holding a dictionary");
+	if (check_no_nul(root) < 0)
+		return -1;
 	if (read_top(root, c) < 0 || read_boot(root, c) < 0 ||
 	    read_network(root, c) < 0 || read_shares(root, c) < 0 ||
 	    read_usb(root, c) < 0 || vm_config_validate(c) < 0)

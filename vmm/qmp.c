@@ -471,58 +471,83 @@ read_greeting(struct qmp_conn *c, int64_t deadline)
 }
 
 static int
-open_socket(const char *sock_path, struct qmp_conn *c)
+open_socket(const char *sock_path, int *fd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
+	*fd = -1;
 	if (strlen(sock_path) >= sizeof(sa.sun_path))
 		return err_set("QMP socket path too long: '%s'", sock_path);
 	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
 
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
+	*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*fd < 0)
 		return err_errno("cannot create socket");
-	while (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	while (connect(*fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		if (errno == EISCONN)
 			break;
-		if (errno != EINTR)
-			return err_errno("cannot connect to QMP socket '%s'",
-					 sock_path);
+		if (errno != EINTR) {
+			err_errno("cannot connect to QMP socket '%s'",
+				  sock_path);
+			close(*fd);
+			*fd = -1;
+			return -1;
+		}
 	}
-
-	if (fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK) < 0)
-		return err_errno("cannot set QMP socket non-blocking");
 	return 0;
 }
 
-int
-qmp_connect(const char *sock_path, int timeout_ms, struct qmp_conn **out)
+/* Take fd over, read the greeting and negotiate; -1 with fd closed. */
+static int
+conn_start(int fd, int64_t deadline, struct qmp_conn **out)
 {
-	int64_t deadline = deadline_of(timeout_ms);
 	struct qmp_conn *c;
 
 	*out = NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c || !(c->events = json_array())) {
 		free(c);
-		return err_set("out of memory connecting to '%s'", sock_path);
+		close(fd);
+		return err_set("out of memory");
 	}
-	c->fd = -1;
+	c->fd = fd;
 
-	if (open_socket(sock_path, c) < 0)
+	if (fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK) < 0) {
+		err_errno("cannot set QMP socket non-blocking");
 		goto fail;
+	}
 	if (read_greeting(c, deadline) < 0 ||
 	    qmp_execute(c, "qmp_capabilities", NULL, remaining_ms(deadline),
-			NULL) != 0) {
-		err_prefix("cannot negotiate QMP on '%s'", sock_path);
+			NULL) != 0)
 		goto fail;
-	}
 	*out = c;
 	return 0;
 
 fail:
 	qmp_close(c);
 	return -1;
+}
+
+int
+qmp_connect(const char *sock_path, int timeout_ms, struct qmp_conn **out)
+{
+	int64_t deadline = deadline_of(timeout_ms);
+	int fd;
+
+	*out = NULL;
+	if (open_socket(sock_path, &fd) < 0)
+		return -1;
+	if (conn_start(fd, deadline, out) < 0)
+		return err_prefix("cannot negotiate QMP on '%s'", sock_path);
+	return 0;
+}
+
+int
+qmp_connect_fd(int fd, int timeout_ms, struct qmp_conn **out)
+{
+	if (conn_start(fd, deadline_of(timeout_ms), out) < 0)
+		return err_prefix("cannot negotiate QMP");
+	return 0;
 }
 
 static json_t *

@@ -46,6 +46,15 @@ struct qmp_conn;
 int qmp_connect(const char *sock_path, int timeout_ms, struct qmp_conn **out);
 
 /*
+ * As qmp_connect(), over fd, a stream socket already connected to
+ * QEMU's QMP (one end of a socketpair(2), a socket passed down by a
+ * parent).  The connection takes fd over: it is made non-blocking and
+ * closed by qmp_close(), or before returning -1 when the greeting or
+ * the negotiation fails.
+ */
+int qmp_connect_fd(int fd, int timeout_ms, struct qmp_conn **out);
+
+/*
  * Run one command: send {"execute": command, "arguments": args,
  * "id": N} and wait up to timeout_ms for the reply with id N.  args is
  * borrowed and may be NULL.  When ret is not NULL, *ret receives the
