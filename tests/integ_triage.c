@@ -78,10 +78,11 @@ the_bundle(void)
 	glob_t g;
 
 	snprintf(pattern, sizeof(pattern), "%s/incidents/*.tar.zst", home());
-	if (glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc == 1)
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return NULL;
+	if (g.gl_pathc == 1)
 		path = strdup(g.gl_pathv[0]);
-	if (glob(pattern, 0, NULL, &g) == 0)
-		globfree(&g);
+	globfree(&g);
 	return path;
 }
 
