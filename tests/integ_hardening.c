@@ -227,12 +227,15 @@ mode_error(const char *fmt, ...)
 static char
 type_of(mode_t mode)
 {
-	return S_ISDIR(mode)	? 'd'
-	       : S_ISREG(mode)	? 'f'
-	       : S_ISSOCK(mode) ? 's'
-	       : S_ISLNK(mode)	? 'l'
-	       : S_ISFIFO(mode) ? 'p'
-				: '?';
+	if (S_ISDIR(mode))
+		return 'd';
+	if (S_ISREG(mode))
+		return 'f';
+	if (S_ISSOCK(mode))
+		return 's';
+	if (S_ISLNK(mode))
+		return 'l';
+	return S_ISFIFO(mode) ? 'p' : '?';
 }
 
 static int
@@ -659,11 +662,25 @@ static const struct key_needles *needles;
 static const char *needle_skip;
 static char leak_report[8192];
 
+/* Note in leak_report when size bytes of data hold what. */
+static void
+find_needle(const char *path, const void *data, size_t size, const void *what,
+	    size_t len, const char *name)
+{
+	size_t n = strlen(leak_report);
+
+	if (memmem(data, size, what, len))
+		snprintf(leak_report + n, sizeof(leak_report) - n, "%s: %s\n",
+			 path, name);
+}
+
 static void
 search_file(const char *path)
 {
-	const void *data, *found;
+	const struct key_needles *k = needles;
 	struct stat st;
+	size_t size;
+	void *data;
 	int fd, i;
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW);
@@ -672,27 +689,20 @@ search_file(const char *path)
 			close(fd);
 		return;
 	}
-	data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	size = (size_t)st.st_size;
+	data = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	cr_assert_neq(data, MAP_FAILED, "%s", path);
 
-#define FIND(what, len, name)                                                  \
-	do {                                                                   \
-		found = memmem(data, (size_t)st.st_size, what, len);           \
-		if (found)                                                     \
-			snprintf(leak_report + strlen(leak_report),            \
-				 sizeof(leak_report) - strlen(leak_report),    \
-				 "%s: %s\n", path, name);                      \
-	} while (0)
-	FIND(needles->raw, 32, "raw key bytes");
-	FIND(needles->hex, 64, "key bytes in hex");
-	FIND(needles->HEX, 64, "key bytes in HEX");
-	FIND(needles->b64, strlen(needles->b64), "key bytes in base64");
-	for (i = 0; i < needles->nlines; i++)
-		FIND(needles->lines[i], strlen(needles->lines[i]),
-		     "a line of the key's PEM");
-#undef FIND
-	munmap((void *)data, (size_t)st.st_size);
+	find_needle(path, data, size, k->raw, 32, "raw key bytes");
+	find_needle(path, data, size, k->hex, 64, "key bytes in hex");
+	find_needle(path, data, size, k->HEX, 64, "key bytes in HEX");
+	find_needle(path, data, size, k->b64, strlen(k->b64),
+		    "key bytes in base64");
+	for (i = 0; i < k->nlines; i++)
+		find_needle(path, data, size, k->lines[i], strlen(k->lines[i]),
+			    "a line of the key's PEM");
+	munmap(data, size);
 }
 
 static int
@@ -701,6 +711,23 @@ search_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	if (flag == FTW_F && S_ISREG(st->st_mode) && strcmp(path, needle_skip))
 		search_file(path);
 	return 0;
+}
+
+static void
+plant_needles(const struct key_needles *k, const char *tag)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/planted-%s", scratch, tag);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "<");
+	fwrite(k->raw, 1, sizeof(k->raw), f);
+	fprintf(f, ">\n%s\n%s\n%s\n", k->hex, k->HEX, k->b64);
+	cr_assert_eq(fclose(f), 0);
+	search_file(path);
+	unlink(path);
 }
 
 /* No file beneath the home (but the key) nor in the bundle holds it. */
@@ -723,10 +750,18 @@ assert_key_nowhere(const char *key, const char *passfile, const char *tag)
 		0);
 	free(bundle);
 
-	/* The search must find what it looks for. */
+	/* The search must find what it looks for: the key file's PEM, and
+	 * each form of the bytes planted in a file of its own. */
 	search_file(key);
-	if (!passfile)
-		cr_assert_neq(leak_report[0], '\0', "the needles miss the key");
+	cr_assert(strstr(leak_report, "a line of the key's PEM"), "%s",
+		  leak_report);
+	leak_report[0] = '\0';
+	plant_needles(&k, tag);
+	cr_assert(strstr(leak_report, "raw key bytes") &&
+			  strstr(leak_report, "key bytes in hex") &&
+			  strstr(leak_report, "key bytes in HEX") &&
+			  strstr(leak_report, "key bytes in base64"),
+		  "%s", leak_report);
 	leak_report[0] = '\0';
 
 	cr_assert_eq(nftw(home(), search_entry, 32, FTW_PHYS), 0);
