@@ -285,12 +285,16 @@ assert_home_modes(void)
 	cr_assert_str_empty(mode_errors, "%s", mode_errors);
 }
 
-/* Run secvf with args under strace -f, file calls logged to trace. */
+/*
+ * Run secvf with args under strace, its file calls (and the calls that
+ * turn core dumps off) logged to trace.TID, one file per thread and
+ * process: with -ff no call is split across lines by another's.
+ */
 static int
 traced(const char *trace, const char *const *args)
 {
 	const char *argv[32] = {
-		"strace", "-f",	 "-qq",
+		"strace", "-ff", "-qq",
 		"-y",	  "-e",	 "trace=%file,prctl,prlimit64,setrlimit",
 		"-o",	  trace, SECVF_BIN};
 	int n = 9, status, null;
@@ -332,12 +336,11 @@ mutating(const char *line)
 		"symlink",  "symlinkat", "chmod",    "fchmodat",  "chown",
 		"fchownat", "lchown",	 "truncate", "utimensat", "mknod",
 		"mknodat",  "creat",	 NULL};
-	const char *name = strchr(line, ' '), *ret = strrchr(line, '=');
+	const char *name = line, *ret = strrchr(line, '=');
 	size_t len, i;
 
-	if (!name || !ret || ret[1] != ' ' || ret[2] == '-' || ret[2] == '?')
+	if (!ret || ret[1] != ' ' || ret[2] == '-' || ret[2] == '?')
 		return 0;
-	name++;
 	len = strcspn(name, "(");
 	if ((len == 4 && !strncmp(name, "open", 4)) ||
 	    (len == 6 && !strncmp(name, "openat", 6)) ||
@@ -368,6 +371,52 @@ allowed_path(const char *path, const char *const *roots)
 	return 0;
 }
 
+/* The files strace -ff wrote for trace: trace.TID. */
+static void
+trace_files(const char *trace, glob_t *g)
+{
+	char pattern[600];
+
+	snprintf(pattern, sizeof(pattern), "%s.*", trace);
+	cr_assert_eq(glob(pattern, 0, NULL, g), 0, "no trace '%s'", pattern);
+}
+
+/* Add line to bad when a path it changes is beneath none of roots. */
+static void
+check_line(const char *line, const char *const *roots, char *bad, size_t size)
+{
+	char dir[4096] = "", path[8192];
+	const char *p, *q;
+
+	for (p = strchr(line, '('); p && *p && *p != ')'; p++) {
+		if (*p == '<' && (q = strchr(p, '>'))) {
+			snprintf(dir, sizeof(dir), "%.*s", (int)(q - p - 1),
+				 p + 1);
+			p = q;
+			continue;
+		}
+		if (*p != '"')
+			continue;
+		for (q = p + 1; *q && *q != '"'; q++)
+			if (*q == '\\' && q[1])
+				q++;
+		if (p[1] == '/' || !dir[0])
+			snprintf(path, sizeof(path), "%.*s", (int)(q - p - 1),
+				 p + 1);
+		else
+			snprintf(path, sizeof(path), "%s/%.*s", dir,
+				 (int)(q - p - 1), p + 1);
+		if (!allowed_path(path, roots) &&
+		    strlen(bad) + strlen(line) < size) {
+			strcat(bad, line);
+			return;
+		}
+		if (!*q)
+			return;
+		p = q;
+	}
+}
+
 /*
  * Every path a changing call names, made absolute with the directory
  * strace -y shows beside its file descriptor (or AT_FDCWD), must be
@@ -377,42 +426,22 @@ static char *
 writes_outside(const char *trace, const char *const *roots)
 {
 	static char bad[16384];
-	char line[8192], dir[4096], path[8192], *p, *q;
-	FILE *f = fopen(trace, "r");
+	char line[8192];
+	glob_t g;
+	size_t i;
+	FILE *f;
 
-	cr_assert_not_null(f, "%s", trace);
 	bad[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		if (!mutating(line))
-			continue;
-		dir[0] = '\0';
-		for (p = strchr(line, '('); p && *p; p++) {
-			if (*p == '<' && (q = strchr(p, '>'))) {
-				snprintf(dir, sizeof(dir), "%.*s",
-					 (int)(q - p - 1), p + 1);
-				p = q;
-			} else if (*p == '"') {
-				for (q = p + 1; *q && *q != '"'; q++)
-					if (*q == '\\' && q[1])
-						q++;
-				if (p[1] == '/' || !dir[0])
-					snprintf(path, sizeof(path), "%.*s",
-						 (int)(q - p - 1), p + 1);
-				else
-					snprintf(path, sizeof(path), "%s/%.*s",
-						 dir, (int)(q - p - 1), p + 1);
-				if (!allowed_path(path, roots) &&
-				    strlen(bad) + strlen(line) < sizeof(bad))
-					strcat(bad, line);
-				if (!*q)
-					break;
-				p = q;
-			} else if (*p == ')') {
-				break;
-			}
-		}
+	trace_files(trace, &g);
+	for (i = 0; i < g.gl_pathc; i++) {
+		f = fopen(g.gl_pathv[i], "r");
+		cr_assert_not_null(f, "%s", g.gl_pathv[i]);
+		while (fgets(line, sizeof(line), f))
+			if (mutating(line))
+				check_line(line, roots, bad, sizeof(bad));
+		fclose(f);
 	}
-	fclose(f);
+	globfree(&g);
 	return bad;
 }
 
@@ -528,26 +557,37 @@ Test(integ_hardening, a_full_run_keeps_to_its_home_and_private_modes)
 /*
  * The order of the calls in trace: core dumps are off (RLIMIT_CORE 0,
  * not dumpable) before the private key file, or the temporary file it
- * is written to, is first opened.
+ * is written to, is first opened, in the thread that opens it.
  */
 static void
 assert_guard_before(const char *trace, const char *key)
 {
 	char line[8192], quoted[4096];
-	int nocore = 0, undumpable = 0, opened = 0;
-	FILE *f = fopen(trace, "r");
+	int nocore, undumpable, opened = 0;
+	glob_t g;
+	size_t i;
+	FILE *f;
 
-	cr_assert_not_null(f);
 	snprintf(quoted, sizeof(quoted), "\"%s", key);
-	while (!opened && fgets(line, sizeof(line), f)) {
-		if (strstr(line, "RLIMIT_CORE, {rlim_cur=0, rlim_max=0}") &&
-		    strstr(line, ") = 0"))
-			nocore = 1;
-		if (strstr(line, "PR_SET_DUMPABLE, SUID_DUMP_DISABLE) = 0"))
-			undumpable = 1;
-		opened = strstr(line, " open") && strstr(line, quoted);
+	trace_files(trace, &g);
+	for (i = 0; !opened && i < g.gl_pathc; i++) {
+		f = fopen(g.gl_pathv[i], "r");
+		cr_assert_not_null(f);
+		nocore = undumpable = 0;
+		while (!opened && fgets(line, sizeof(line), f)) {
+			if (strstr(line, "RLIMIT_CORE, {rlim_cur=0, "
+					 "rlim_max=0}") &&
+			    strstr(line, ") = 0"))
+				nocore = 1;
+			if (strstr(line, "PR_SET_DUMPABLE, "
+					 "SUID_DUMP_DISABLE) = 0"))
+				undumpable = 1;
+			opened = !strncmp(line, "open", 4) &&
+				 strstr(line, quoted);
+		}
+		fclose(f);
 	}
-	fclose(f);
+	globfree(&g);
 	cr_assert(opened, "'%s' was never opened", key);
 	cr_assert(nocore && undumpable,
 		  "'%s' is opened before core dumps are off:\n%s", key, line);
