@@ -47,6 +47,8 @@ cli_passphrase(const char *file, char *buf, size_t size, int *have)
 
 	*have = 0;
 	buf[0] = '\0';
+	if ((file || (env && *env)) && sign_guard_process() < 0)
+		return -1;
 	if (!file) {
 		if (!env || !*env)
 			return 0;

@@ -3,10 +3,12 @@
  */
 #include "cli.h"
 
+#include "forensics/sign.h"
 #include "lib/err.h"
 #include "lib/fileio.h"
 #include "playbooks/triage.h"
 
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -90,7 +92,8 @@ read_passphrase(const char *file, char **out)
 {
 	size_t len;
 
-	if (file_read_all(file, 4096, out, &len) < 0)
+	if (sign_guard_process() < 0 ||
+	    file_read_all(file, 4096, out, &len) < 0)
 		return -1;
 	while (len && ((*out)[len - 1] == '\n' || (*out)[len - 1] == '\r'))
 		(*out)[--len] = '\0';
@@ -167,6 +170,7 @@ cmd_triage(int argc, char **argv)
 	struct ui_state ui = {.tty = cli.tty};
 	struct triage_opts o = {.compression = SEAL_ZSTD};
 	struct triage_result r;
+	const char *passfile = NULL;
 	char *pass = NULL, *end;
 	int opt, rc;
 
@@ -182,20 +186,17 @@ cmd_triage(int argc, char **argv)
 		case 'm': o.no_memory = 1; break;
 		case 'g': o.compression = SEAL_GZIP; break;
 		case 'k': o.key_path = optarg; break;
-		case 'p':
-			if (read_passphrase(optarg, &pass) < 0)
-				return cli_fail_err(EXIT_USAGE, "");
-			break;
+		case 'p': passfile = optarg; break;
 		case 'a': o.artifacts = optarg; break;
 		case 'j': cli.json = 1; break;
 		case 'h': fputs(triage_usage, stdout); return EXIT_OK;
 		default: return cli_usage_error("triage", "bad option");
 		}
 	}
-	if (optind != argc - 1) {
-		free(pass);
+	if (optind != argc - 1)
 		return cli_usage_error("triage", "expected one VM name");
-	}
+	if (passfile && read_passphrase(passfile, &pass) < 0)
+		return cli_fail_err(EXIT_USAGE, "");
 	o.vm = argv[optind];
 	o.passphrase = pass ? pass : getenv("SECVF_KEY_PASSPHRASE");
 	o.ui = (struct triage_ui){.step_end = ui_step_end,
@@ -204,7 +205,7 @@ cmd_triage(int argc, char **argv)
 
 	rc = triage_run(&o, &r);
 	if (pass) {
-		explicit_bzero(pass, strlen(pass));
+		OPENSSL_cleanse(pass, strlen(pass));
 		free(pass);
 	}
 	if (rc == TRIAGE_ENOVM)

@@ -14,6 +14,8 @@
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define PEM_MAX (64 * 1024)
@@ -28,6 +30,18 @@ struct pass_ctx {
 	int asked;
 	int refused;
 };
+
+int
+sign_guard_process(void)
+{
+	const struct rlimit none = {0, 0};
+
+	if (setrlimit(RLIMIT_CORE, &none) < 0)
+		return err_errno("cannot turn off core dumps");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return err_errno("cannot make the process undumpable");
+	return 0;
+}
 
 int
 sign_pub_path(const char *priv, char *pub, size_t size)
@@ -155,7 +169,7 @@ sign_key_generate(const char *priv, const char *passphrase, int force,
 		return -1;
 	if (!force && (access(priv, F_OK) == 0 || access(pub, F_OK) == 0))
 		return err_set("signing key '%s' already exists", priv);
-	if (make_key_dir(priv) < 0)
+	if (sign_guard_process() < 0 || make_key_dir(priv) < 0)
 		return -1;
 
 	pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
@@ -242,6 +256,8 @@ sign_key_load_cb(const char *priv, sign_pass_fn fn, void *arg,
 	int rc;
 
 	*out = NULL;
+	if (sign_guard_process() < 0)
+		return err_prefix("cannot load signing key");
 	if (file_read_all(priv, PEM_MAX, &pem, &len) < 0)
 		return err_prefix("cannot load signing key");
 	rc = load_private_pem(priv, pem, len, &p, out);
@@ -303,7 +319,8 @@ sign_key_is_encrypted(const char *priv)
 	char *pem;
 	int rc;
 
-	if (file_read_all(priv, PEM_MAX, &pem, &len) < 0)
+	if (sign_guard_process() < 0 ||
+	    file_read_all(priv, PEM_MAX, &pem, &len) < 0)
 		return -1;
 	rc = strstr(pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL;
 	OPENSSL_cleanse(pem, len);

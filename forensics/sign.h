@@ -13,8 +13,10 @@
  *
  *	openssl pkey -pubin -in signer.pub -outform DER | sha256sum
  *
- * Passphrases are wiped with OPENSSL_cleanse after use; nothing here
- * logs or prints key material.
+ * Passphrases and key bytes are wiped with OPENSSL_cleanse after use;
+ * nothing here logs or prints key material.  A process that reads or
+ * makes a private key is kept out of core dumps from then on (see
+ * sign_guard_process()).
  */
 #ifndef SECVF_SIGN_H
 #define SECVF_SIGN_H
@@ -34,6 +36,17 @@ struct sign_key;
  * bytes and a NUL into buf; return the length or -1 to give up.
  */
 typedef int (*sign_pass_fn)(char *buf, size_t size, void *arg);
+
+/*
+ * Keep this process's secrets out of core dumps for the rest of its
+ * life: no core file (RLIMIT_CORE 0, soft and hard) and not dumpable
+ * (PR_SET_DUMPABLE 0, which also keeps other unprivileged processes
+ * from attaching to it or reading its memory).  sign_key_generate(),
+ * sign_key_load(), sign_key_load_cb() and sign_key_is_encrypted() call
+ * it before any private key byte is in memory; call it before reading
+ * a passphrase.  0, or -1 with the reason in err_msg().
+ */
+int sign_guard_process(void);
 
 /* The default key paths beneath $SECVF_HOME/keys (made 0700). */
 int sign_default_paths(char *priv, size_t priv_size, char *pub,

@@ -148,6 +148,69 @@ file_read_all(const char *path, size_t max, char **buf, size_t *len)
 	return 0;
 }
 
+/* Is name, beneath dirfd, a symlink? */
+static int
+is_symlink_at(int dirfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISLNK(st.st_mode);
+}
+
+int
+file_open_beneath_walk(int dirfd, const char *rel, int flags, mode_t mode)
+{
+	char name[PATH_BUF];
+	const char *p = rel, *end;
+	int cur = dirfd, next, last, saved;
+	size_t len;
+
+	flags |= O_CLOEXEC | O_NOFOLLOW;
+	if (*rel == '/') {
+		errno = EXDEV;
+		goto fail;
+	}
+	for (;;) {
+		len = strcspn(p, "/");
+		end = p + len + strspn(p + len, "/");
+		last = *end == '\0';
+		if (len >= sizeof(name) ||
+		    (len == 2 && p[0] == '.' && p[1] == '.')) {
+			errno = len >= sizeof(name) ? ENAMETOOLONG : EXDEV;
+			goto fail;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+
+		if (last)
+			next = openat(cur, name, flags, mode);
+		else
+			next = openat(cur, name,
+				      O_PATH | O_DIRECTORY | O_NOFOLLOW |
+					      O_CLOEXEC);
+		if (next < 0) {
+			if (errno == ENOTDIR && !last &&
+			    is_symlink_at(cur, name))
+				errno = ELOOP;
+			goto fail;
+		}
+		if (cur != dirfd)
+			close(cur);
+		cur = next;
+		if (last)
+			return cur;
+		p = end;
+	}
+
+fail:
+	saved = errno;
+	if (cur != dirfd)
+		close(cur);
+	errno = saved;
+	return -1;
+}
+
 int
 file_open_beneath(int dirfd, const char *rel, int flags, mode_t mode)
 {
@@ -162,6 +225,8 @@ file_open_beneath(int dirfd, const char *rel, int flags, mode_t mode)
 		how.mode = mode;
 
 	fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		fd = file_open_beneath_walk(dirfd, rel, flags, mode);
 	if (fd < 0)
 		return err_errno("cannot open '%s' beneath its root", rel);
 	return (int)fd;

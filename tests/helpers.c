@@ -5,6 +5,8 @@
 
 #include <criterion/criterion.h>
 
+#include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -20,6 +22,106 @@
 
 static char th_home[PATH_MAX];
 
+/*
+ * Sanitizer reports.  tests/run-suites sends every report to a file
+ * beneath SECVF_SAN_DIR; each test moves log_path to a directory of its
+ * own there (named after its home), so that a report written by any
+ * secvf process the test started, a detached one included, is a file
+ * the test finds and fails on.
+ */
+static char th_san_dir[PATH_MAX];
+static int th_san_failed;
+
+static void
+san_log_path(const char *var, const char *tool)
+{
+	const char *old = getenv(var);
+	char opts[8192];
+
+	if ((size_t)snprintf(opts, sizeof(opts), "%s%slog_path=%s/%s",
+			     old ? old : "", old && *old ? ":" : "", th_san_dir,
+			     tool) >= sizeof(opts))
+		abort();
+	setenv(var, opts, 1);
+}
+
+static void
+san_redirect(void)
+{
+	const char *root = getenv("SECVF_SAN_DIR");
+
+	th_san_dir[0] = '\0';
+	th_san_failed = 0;
+	if (!root || !*root)
+		return;
+	if ((size_t)snprintf(th_san_dir, sizeof(th_san_dir), "%s/%s", root,
+			     strrchr(th_home, '/') + 1) >= sizeof(th_san_dir) ||
+	    mkdir(th_san_dir, 0700) < 0) {
+		perror("sanitizer report directory");
+		abort();
+	}
+	san_log_path("ASAN_OPTIONS", "asan");
+	san_log_path("UBSAN_OPTIONS", "ubsan");
+}
+
+/* The reports written so far, concatenated; NULL when there are none. */
+static char *
+san_reports(void)
+{
+	char path[PATH_MAX * 2], *all = NULL, *text;
+	size_t len = 0, n;
+	struct dirent *e;
+	DIR *d;
+
+	if (!th_san_dir[0] || !(d = opendir(th_san_dir)))
+		return NULL;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", th_san_dir, e->d_name);
+		text = th_read(path);
+		n = text ? strlen(text) : 0;
+		if (n && (all = realloc(all, len + n + 1))) {
+			memcpy(all + len, text, n + 1);
+			len += n;
+		}
+		free(text);
+	}
+	closedir(d);
+	return all;
+}
+
+/*
+ * Fail the running test on a sanitizer report, once.  An expectation,
+ * not an assertion: in a .fini fixture an assertion would skip the rest
+ * of the teardown, and th_remove_home() has the last word anyway.
+ */
+static void
+san_check(void)
+{
+	char *text;
+
+	if (th_san_failed || !(text = san_reports()))
+		return;
+	th_san_failed = 1;
+	cr_expect_fail("a secvf process reported a sanitizer error:\n%s", text);
+	free(text);
+}
+
+/*
+ * LeakSanitizer's hook: no leak check in the Criterion runner, the one
+ * process with no current test.  It runs no secvf code, and exits with
+ * some of its own allocations unfreed.  The test workers and every
+ * secvf process are checked.
+ */
+int __lsan_is_turned_off(void);
+
+int
+__lsan_is_turned_off(void)
+{
+	return criterion_current_test == NULL;
+}
+
 const char *
 th_fresh_home(void)
 {
@@ -31,15 +133,97 @@ th_fresh_home(void)
 	setenv("SECVF_HOME", th_home, 1);
 	setenv("NO_COLOR", "1", 1);
 	home_reset();
+	san_redirect();
 	return th_home;
+}
+
+/* Is pid a live secvf process (not a zombie) of the test's home? */
+static int
+secvf_of_home(pid_t pid, const char *bin)
+{
+	char path[64], exe[PATH_MAX], env[65536], want[PATH_MAX + 16], *p;
+	size_t len, wlen;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/exe", (long)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return 0;
+	exe[n] = '\0';
+	if (strcmp(exe, bin))
+		return 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return 0;
+	n = read(fd, env, sizeof(env) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0; /* a zombie has no environment left */
+	len = (size_t)n;
+	env[len] = '\0';
+	wlen = (size_t)snprintf(want, sizeof(want), "SECVF_HOME=%s", th_home);
+	for (p = env; p < env + len; p += strlen(p) + 1)
+		if (strlen(p) == wlen && !memcmp(p, want, wlen))
+			return 1;
+	return 0;
+}
+
+/*
+ * Wait (up to 10 s) for the secvf processes still running for the
+ * test's home, detached supervisors and switches: they check for leaks
+ * as they exit.
+ */
+static void
+wait_detached(void)
+{
+	char bin[PATH_MAX];
+	struct dirent *e;
+	int tries, alive;
+	DIR *d;
+
+	if (!realpath(SECVF_BIN, bin))
+		return;
+	for (tries = 0; tries < 100; tries++) {
+		if (!(d = opendir("/proc")))
+			return;
+		alive = 0;
+		while (!alive && (e = readdir(d)))
+			if (atol(e->d_name) > 0 && atol(e->d_name) != getpid())
+				alive = secvf_of_home((pid_t)atol(e->d_name),
+						      bin);
+		closedir(d);
+		if (!alive)
+			return;
+		usleep(100000);
+	}
 }
 
 void
 th_remove_home(void)
 {
+	char *text;
+
+	if (th_home[0] && th_san_dir[0])
+		wait_detached();
 	if (th_home[0] && !getenv("SECVF_KEEP_TEST_HOME"))
 		th_sh("rm -rf '%s'", th_home);
 	th_home[0] = '\0';
+
+	/*
+	 * Criterion ignores assertions in a .fini fixture; a crash makes
+	 * the test binary exit non-zero, which tests/run-suites counts.
+	 */
+	if ((text = san_reports())) {
+		if (!th_san_failed)
+			fprintf(stderr,
+				"sanitizer report from a secvf "
+				"process:\n%s",
+				text);
+		free(text);
+		abort();
+	}
 }
 
 static char *
@@ -92,6 +276,7 @@ run_argv(const char *stdin_text, char **out, char **err, char **argv)
 	}
 	close(in[1]);
 	waitpid(pid, &status, 0);
+	san_check();
 
 	lseek(ofd, 0, SEEK_SET);
 	lseek(efd, 0, SEEK_SET);

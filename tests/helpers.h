@@ -10,17 +10,26 @@
  * Make a fresh temporary directory, point SECVF_HOME at it and forget
  * any cached home.  Returns the path (static; valid until the next
  * call).  Use as a Criterion .init fixture: every test gets its own.
+ * Under tests/run-suites (SECVF_SAN_DIR set) it also sends the
+ * sanitizer reports of the secvf processes the test starts to a
+ * directory of the test's own.
  */
 const char *th_fresh_home(void);
 
-/* Remove the home made by th_fresh_home() (a .fini fixture). */
+/*
+ * Remove the home made by th_fresh_home() (a .fini fixture).  Under
+ * tests/run-suites it first waits for the home's secvf processes to
+ * end, then crashes the test (Criterion counts nothing else in a
+ * teardown) when any of them wrote a sanitizer report.
+ */
 void th_remove_home(void);
 
 /*
  * Run the secvf binary with the given arguments (NULL-terminated) and
  * the current environment, capturing stdout and stderr.  Returns the
  * exit status (128+signal when killed).  *out and *err, when not NULL,
- * receive malloc'd NUL-terminated text the caller frees.
+ * receive malloc'd NUL-terminated text the caller frees.  A sanitizer
+ * report written by then fails the test.
  */
 int th_secvf(char **out, char **err, const char *arg, ...);
 

@@ -177,3 +177,66 @@ Test(lib, open_beneath_stays_inside)
 	cr_assert_eq(file_open_beneath(dirfd, "out/passwd", O_RDONLY, 0), -1);
 	close(dirfd);
 }
+
+Test(lib, open_beneath_without_openat2_keeps_the_same_rules)
+{
+	int dirfd = open(home_dir(), O_RDONLY | O_DIRECTORY);
+	char path[512];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/out", home_dir());
+	cr_assert_eq(symlink("/etc", path), 0);
+	snprintf(path, sizeof(path), "%s/a", home_dir());
+	cr_assert_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/a/b", home_dir());
+	cr_assert_eq(mkdir(path, 0700), 0);
+	cr_assert_eq(th_write("a/b/inside", "x"), 0);
+	snprintf(path, sizeof(path), "%s/a/link", home_dir());
+	cr_assert_eq(symlink("b/inside", path), 0);
+
+	fd = file_open_beneath_walk(dirfd, "a//b/inside", O_RDONLY, 0);
+	cr_assert_geq(fd, 0, "%s", strerror(errno));
+	cr_assert_eq(read(fd, path, 1), 1);
+	cr_assert_eq(path[0], 'x');
+	close(fd);
+	fd = file_open_beneath_walk(dirfd, "a/b", O_RDONLY | O_DIRECTORY, 0);
+	cr_assert_geq(fd, 0, "%s", strerror(errno));
+	close(fd);
+
+	/* Out of the root, and through symlinks: refused. */
+	errno = 0;
+	cr_assert_eq(file_open_beneath_walk(dirfd, "/etc/passwd", O_RDONLY, 0),
+		     -1);
+	cr_assert_eq(errno, EXDEV);
+	cr_assert_eq(file_open_beneath_walk(dirfd, "../etc/passwd", O_RDONLY,
+					    0),
+		     -1);
+	cr_assert_eq(errno, EXDEV);
+	cr_assert_eq(file_open_beneath_walk(dirfd, "a/../a/b/inside",
+					    O_RDONLY, 0),
+		     -1);
+	cr_assert_eq(file_open_beneath_walk(dirfd, "out/passwd", O_RDONLY, 0),
+		     -1);
+	cr_assert_eq(errno, ELOOP);
+	cr_assert_eq(file_open_beneath_walk(dirfd, "a/link", O_RDONLY, 0), -1);
+	cr_assert_eq(errno, ELOOP);
+	cr_assert_eq(file_open_beneath_walk(dirfd, "a/missing", O_RDONLY, 0),
+		     -1);
+	cr_assert_eq(errno, ENOENT);
+
+	/* O_PATH on a final symlink: the link itself, never its target. */
+	fd = file_open_beneath_walk(dirfd, "a/link", O_PATH, 0);
+	cr_assert_geq(fd, 0, "%s", strerror(errno));
+	cr_assert_eq(fstat(fd, &st), 0);
+	cr_assert(S_ISLNK(st.st_mode));
+	close(fd);
+
+	/* O_CREAT makes the file beneath the root. */
+	fd = file_open_beneath_walk(dirfd, "a/new", O_WRONLY | O_CREAT, 0600);
+	cr_assert_geq(fd, 0, "%s", strerror(errno));
+	close(fd);
+	snprintf(path, sizeof(path), "%s/a/new", home_dir());
+	cr_assert_eq(access(path, F_OK), 0);
+	close(dirfd);
+}

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 TestSuite(sign, .init = (void (*)(void))th_fresh_home,
@@ -208,4 +210,79 @@ Test(sign, cli_show_without_key_is_not_found)
 	cr_assert_eq(th_secvf(NULL, &err, "key", "show", NULL), 3);
 	cr_assert(strstr(err, "no signing key"), "%s", err);
 	free(err);
+}
+
+/*
+ * Each test runs in a process of its own, which starts dumpable.  Let
+ * its soft core limit up to the hard one, so that the guard has
+ * something to turn off.
+ */
+static void
+expect_dumpable(void)
+{
+	struct rlimit rl;
+
+	cr_assert_eq(getrlimit(RLIMIT_CORE, &rl), 0);
+	rl.rlim_cur = rl.rlim_max;
+	cr_assert_eq(setrlimit(RLIMIT_CORE, &rl), 0);
+	cr_assert_eq(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
+}
+
+static void
+assert_no_core_dumps(const char *after)
+{
+	struct rlimit rl;
+
+	cr_assert_eq(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0,
+		     "still dumpable after %s", after);
+	cr_assert_eq(getrlimit(RLIMIT_CORE, &rl), 0);
+	cr_assert(rl.rlim_cur == 0 && rl.rlim_max == 0,
+		  "core limit %llu/%llu after %s",
+		  (unsigned long long)rl.rlim_cur,
+		  (unsigned long long)rl.rlim_max, after);
+}
+
+Test(sign, loading_a_private_key_turns_core_dumps_off)
+{
+	struct sign_key *k, *pub;
+
+	cr_assert_eq(th_secvf(NULL, NULL, "key", "generate", "--key",
+			      key_at("c.pem"), NULL),
+		     0);
+	expect_dumpable();
+
+	/* A public key is no secret. */
+	cr_assert_eq(sign_pub_load(key_at("c.pub.pem"), &pub), 0);
+	sign_key_free(pub);
+	cr_assert_eq(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
+
+	cr_assert_eq(sign_key_load(key_at("c.pem"), NULL, &k), 0, "%s",
+		     err_msg());
+	assert_no_core_dumps("sign_key_load");
+	sign_key_free(k);
+}
+
+Test(sign, generating_a_key_turns_core_dumps_off)
+{
+	expect_dumpable();
+	cr_assert_eq(sign_key_generate(key_at("g.pem"), "pass", 0, NULL), 0);
+	assert_no_core_dumps("sign_key_generate");
+}
+
+Test(sign, reading_a_private_key_file_turns_core_dumps_off)
+{
+	cr_assert_eq(th_secvf(NULL, NULL, "key", "generate", "--key",
+			      key_at("e.pem"), NULL),
+		     0);
+	expect_dumpable();
+	cr_assert_eq(sign_key_is_encrypted(key_at("e.pem")), 0);
+	assert_no_core_dumps("sign_key_is_encrypted");
+}
+
+Test(sign, guard_is_idempotent)
+{
+	expect_dumpable();
+	cr_assert_eq(sign_guard_process(), 0, "%s", err_msg());
+	cr_assert_eq(sign_guard_process(), 0, "%s", err_msg());
+	assert_no_core_dumps("sign_guard_process twice");
 }
