@@ -398,6 +398,12 @@ th_guest_vm_start(const char *name)
 void
 th_guest_vm_start_mem(const char *name, const char *memory)
 {
+	th_guest_vm_start_on(name, memory, NULL);
+}
+
+void
+th_guest_vm_start_on(const char *name, const char *memory, const char *lab)
+{
 	char kernel[4096], initrd[4096], serial[4096], log[4096];
 	const char *home = getenv("SECVF_HOME");
 	char *err = NULL;
@@ -410,7 +416,7 @@ th_guest_vm_start_mem(const char *name, const char *memory)
 			      kernel, "--initrd", initrd, "--append",
 			      "console=ttyS0 quiet panic=-1", "--memory",
 			      memory, "--cpus", "1", "--disk", "64M", "--net",
-			      "virtual", NULL),
+			      "virtual", lab ? "--network" : NULL, lab, NULL),
 		     0, "%s", err);
 	free(err);
 	cr_assert_eq(th_secvf(NULL, &err, "vm", "start", name, NULL), 0,

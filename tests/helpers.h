@@ -60,6 +60,10 @@ void th_guest_vm_start(const char *name);
 /* As th_guest_vm_start(), with this much guest memory ("512M"). */
 void th_guest_vm_start_mem(const char *name, const char *memory);
 
+/* As th_guest_vm_start_mem(), plugged into lab network lab when not NULL. */
+void th_guest_vm_start_on(const char *name, const char *memory,
+			  const char *lab);
+
 /* The one finished *.tar.zst in incidents/ (malloc'd); NULL if none. */
 char *th_the_bundle(void);
 

@@ -70,31 +70,7 @@ home(void)
 static void
 start_guest_vm(const char *network)
 {
-	char kernel[4096], initrd[4096], serial[4096], log[4096];
-	char *err = NULL;
-	struct guest *g;
-
-	cr_assert_eq(
-		guest_image(kernel, sizeof(kernel), initrd, sizeof(initrd)), 0);
-	cr_assert_eq(th_secvf(NULL, &err, "vm", "create", "lab1", "--kernel",
-			      kernel, "--initrd", initrd, "--append",
-			      "console=ttyS0 quiet panic=-1", "--memory",
-			      "128M", "--cpus", "1", "--disk", "64M", "--net",
-			      "virtual", network ? "--network" : NULL, network,
-			      NULL),
-		     0, "%s", err);
-	free(err);
-	cr_assert_eq(th_secvf(NULL, &err, "vm", "start", "lab1", NULL), 0, "%s",
-		     err);
-	free(err);
-	snprintf(serial, sizeof(serial), "%s/run/lab1/console.sock", home());
-	snprintf(log, sizeof(log), "%s/run/lab1/console.log", home());
-	g = guest_attach(serial, log, 120000);
-	cr_assert_not_null(g);
-	cr_assert_eq(guest_run(g, "echo HARDENING-MARK > /dev/vda; sync", 30000,
-			       NULL),
-		     0);
-	guest_kill(g);
+	th_guest_vm_start_on("lab1", "128M", network);
 }
 
 /* The newest finished bundle in incidents/; NULL when there is none. */
