@@ -37,6 +37,7 @@ struct seal {
 	size_t zout_cap;
 	struct sha256 out_hash;  /* of the compressed bytes written */
 	struct manifest members;
+	uint64_t member_bytes;   /* data bytes of the members added */
 	struct seal_skips skipped;
 	time_t opened;
 	int broken;              /* a write failed: only abort remains */
@@ -293,6 +294,12 @@ seal_members(const struct seal *s)
 	return &s->members;
 }
 
+uint64_t
+seal_member_bytes(const struct seal *s)
+{
+	return s->member_bytes;
+}
+
 static int
 check_member(struct seal *s, const char *name)
 {
@@ -352,6 +359,8 @@ put_blob(struct seal *s, const char *name, const void *buf, size_t len,
 	archive_entry_free(e);
 	if (rc == 0 && len > 0)
 		rc = write_data(s, name, buf, len);
+	if (rc == 0)
+		s->member_bytes += len;
 	if (rc == 0 && hex)
 		rc = sha256_hex_buf(buf, len, hex);
 	return rc;
@@ -462,6 +471,7 @@ add_open_file(struct seal *s, const char *name, int fd,
 	out->size = (uint64_t)st->st_size;
 	if (stream_file(s, name, fd, out->size, out->sha256) < 0)
 		return -1;
+	s->member_bytes += out->size;
 	return manifest_add(&s->members, name, out->sha256);
 }
 

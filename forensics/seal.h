@@ -108,6 +108,9 @@ int seal_add_blob(struct seal *s, const char *member_name, const void *buf,
  */
 const struct manifest *seal_members(const struct seal *s);
 
+/* The bytes of member data written so far (file and blob contents). */
+uint64_t seal_member_bytes(const struct seal *s);
+
 /*
  * Sign and finish: writes the manifest, its signature and signer.pub,
  * closes the archive, syncs it, renames it to its final name, syncs the

@@ -206,6 +206,7 @@ collect_dir(struct seal *s, struct collect_report *r,
 {
 	struct seal_skips skips = {0};
 	size_t before = seal_members(s)->n, i;
+	uint64_t bytes_before = seal_member_bytes(s);
 	const struct manifest *m;
 	struct stat st;
 	int rc;
@@ -230,6 +231,7 @@ collect_dir(struct seal *s, struct collect_report *r,
 			r->collected,
 			json_pack("{s:s, s:s, s:s}", "member", m->v[i].name,
 				  "kind", "dir", "sha256", m->v[i].sha256));
+	r->bytes += seal_member_bytes(s) - bytes_before;
 	return rc;
 }
 

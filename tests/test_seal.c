@@ -671,3 +671,28 @@ Test(seal, manifest_json_check)
 	cr_assert_eq(verify_manifest_json("{\"custody_head\":7}", 18, head),
 		     -1);
 }
+
+Test(seal, counts_the_bytes_of_every_member_of_a_tree)
+{
+	struct seal_skips skips = {NULL, 0};
+	struct seal *s;
+	struct stat st;
+	uint64_t want;
+
+	cr_assert_eq(seal_open(hp("n.tar"), SEAL_NONE, &s), 0, "%s",
+		     err_msg());
+	cr_assert_eq(seal_member_bytes(s), 0);
+	cr_assert_eq(seal_add_blob(s, "note.txt", "12345", 5, NULL), 0);
+	cr_assert_eq(seal_member_bytes(s), 5);
+	cr_assert_eq(seal_add_tree(s, "ev", make_fixture(), &skips), 0, "%s",
+		     err_msg());
+
+	/* The capture dominates; the small files and skipped.tsv add a
+	 * little; the symlink, FIFO and device add nothing. */
+	cr_assert_eq(stat(hp("ev/captures/a.pcap"), &st), 0);
+	want = 5 + (uint64_t)st.st_size;
+	cr_assert_geq(seal_member_bytes(s), want);
+	cr_assert_lt(seal_member_bytes(s), want + 4096);
+	seal_skips_release(&skips);
+	seal_abort(s);
+}
