@@ -31,10 +31,13 @@ typedef void (*imghash_progress_fn)(uint64_t done, uint64_t total,
 				    void *arg);
 
 /*
- * Hash the regular file open at fd (read with pread; the file offset is
- * left alone) with nthreads threads (0: one per online core).  On
+ * Hash the regular file open at fd (mapped read-only a chunk at a
+ * time, or read with pread where it cannot be mapped; the file offset
+ * is left alone) with nthreads threads (0: one per online core).  On
  * success hex holds the 64-digit hash and *size (when not NULL) the
- * image size.  -1 with err_msg() set on a read error.
+ * image size.  -1 with err_msg() set on a read error, or when the file
+ * is cut short while it is hashed.  While it runs, a SIGBUS handler of
+ * this module is installed (the one before is put back afterwards).
  */
 int imghash_fd(int fd, unsigned nthreads, imghash_progress_fn progress,
 	       void *arg, char hex[65], uint64_t *size);
