@@ -222,7 +222,8 @@ manifest_parse(const char *text, size_t len, struct manifest *m)
 			err_set("no newline at the end");
 			goto fail;
 		}
-		if (parse_line(p, (size_t)(nl - p), m) < 0)
+		if (parse_line(p, (size_t)(nl - p), m) < 0 ||
+		    manifest_check_name(m->v[m->n - 1].name) < 0)
 			goto fail;
 		if (m->n > 1 &&
 		    strcmp(m->v[m->n - 2].name, m->v[m->n - 1].name) >= 0) {

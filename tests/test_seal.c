@@ -696,3 +696,28 @@ Test(seal, counts_the_bytes_of_every_member_of_a_tree)
 	seal_skips_release(&skips);
 	seal_abort(s);
 }
+
+Test(seal, manifest_refuses_names_that_leave_the_bundle)
+{
+	static const char hex[] = "9f86d081884c7d659a2feaa0c55ad015"
+				  "a3bf4f1b2b0b822cd15d6c15b0f00a08";
+	static const char *bad[] = {"../x", "/etc/passwd", "a/../../b",
+				    "a//b", "./a"};
+	char text[256];
+	struct manifest m;
+	size_t i;
+
+	snprintf(text, sizeof(text), "SHA256 (logs/a.log) = %s\n", hex);
+	cr_assert_eq(manifest_parse(text, strlen(text), &m), 0, "%s",
+		     err_msg());
+	cr_assert_eq(m.n, 1);
+	manifest_release(&m);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "SHA256 (%s) = %s\n", bad[i], hex);
+		cr_assert_eq(manifest_parse(text, strlen(text), &m), -1,
+			     "'%s' was taken", bad[i]);
+		cr_assert(strstr(err_msg(), "line 1"), "%s", err_msg());
+		cr_assert_null(m.v);
+	}
+}
