@@ -766,7 +766,7 @@ static json_t *
 manifest_json(struct triage *t)
 {
 	char started[TIME_ISO_LEN], host[256] = "";
-	json_t *m;
+	json_t *m, *memory;
 
 	time_iso(t->t0_us, started);
 	gethostname(host, sizeof(host) - 1);
@@ -794,10 +794,10 @@ manifest_json(struct triage *t)
 		json_pack("{s:s, s:O}", "path", t->r->snapshot, "files",
 			  t->snapshot_files ? t->snapshot_files
 					    : json_array()));
-	json_object_set_new(m, "memory",
-			    t->memory ? json_incref(t->memory)
-				      : json_pack("{s:s}", "skipped",
-						  step(t, TRIAGE_MEMORY)->note));
+	memory = t->memory ? json_incref(t->memory)
+			   : json_pack("{s:s}", "skipped",
+				       step(t, TRIAGE_MEMORY)->note);
+	json_object_set_new(m, "memory", memory);
 	json_object_set_new(m, "artifacts",
 			    json_pack("{s:O, s:O, s:O}", "collected",
 				      t->collected.collected, "missing",

@@ -174,8 +174,9 @@ sup_spawn_virtiofsd(struct sup *s)
 			dup2(null, STDIN_FILENO);
 			dup2(null, STDOUT_FILENO);
 			setpgid(0, 0);
-			execl(virtiofsd_path(), "virtiofsd", sock, "-o", source, "-o", "cache=none",
-			      "-o", "no_posix_lock", (char *)NULL);
+			execl(virtiofsd_path(), "virtiofsd", sock, "-o",
+			      source, "-o", "cache=none", "-o",
+			      "no_posix_lock", (char *)NULL);
 			dprintf(STDERR_FILENO, "cannot run virtiofsd: %s\n",
 				strerror(errno));
 			_exit(127);

@@ -563,7 +563,8 @@ handle_inotify(struct vmwatch *w, int64_t now)
 					   !strcmp(ev->name, "console.log");
 				continue;
 			}
-			if (ev->wd == w->wd_bundle || ev->mask & IN_Q_OVERFLOW) {
+			if (ev->wd == w->wd_bundle ||
+			    ev->mask & IN_Q_OVERFLOW) {
 				struct fs_event fe = {
 					.wd = ev->wd,
 					.mask = ev->mask,
