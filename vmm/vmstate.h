@@ -63,8 +63,8 @@ pid_t vm_supervisor_pid(const char *name);
 
 /*
  * When the QEMU of name lives without its supervisor, the VM's
- * boundaries are no longer watched: record
- * one vm-lifecycle supervisor.missing event for each supervisor lost.
+ * boundaries are no longer watched: record one vm-lifecycle
+ * supervisor.missing event for each supervisor lost.
  * The first command to notice writes it and leaves
  * run/NAME/supervisor-missing.json; later ones find that file and
  * write nothing, until a new supervisor starts.  The event is CRITICAL
